@@ -1,0 +1,345 @@
+/*
+ * PC16550D UART, after the National Semiconductor PC16550D datasheet
+ * (June 1995), sections 8.4-8.6 (registers, FIFO and interrupt operation).
+ *
+ * Modelled: RBR/THR, IER, IIR with the datasheet's priorities (receiver
+ * line status, then received data available or character timeout, then
+ * THR empty, then modem status), FCR with 16-byte receive FIFO, trigger
+ * levels and the character-timeout interrupt, LCR with the divisor latch,
+ * MCR with loopback (TX fed back into RX, DTR/RTS/OUT1/OUT2 to
+ * DSR/CTS/RI/DCD with their delta bits), LSR with overrun, MSR, SCR.
+ *
+ * Transmit is instantaneous: a THR write goes straight to the output file
+ * (flushed, so guest output interleaves with the simulator's stderr) and
+ * THR is empty again at once, as on QEMU. Receive is paced in modeled time:
+ * one character of the input file per character time at the programmed
+ * format and divisor (1.8432 MHz / 16 / divisor baud), fetched only while
+ * the receiver has room, as if the far end honoured flow control; so a
+ * given input file arrives at the same instructions on every run, and no
+ * input is lost to overruns. Loopback disconnects the input.
+ *
+ * On a PC, OUT2 gates the UART's interrupt onto the ISA bus, and the OUT
+ * pins are forced inactive in loopback; the IRQ follows that (QEMU does not
+ * gate on OUT2, but guests written for real PCs set it, and the firmware
+ * state leaves it set). Not modelled: parity/framing errors and break (no
+ * wire), the transmit FIFO's timing, DMA mode signalling, the scratch-pad
+ * games of 8250 detection beyond a plain read/write register.
+ */
+#include "core/dev/uart.h"
+
+#include <string.h>
+
+#include "core/dev/bus.h"
+
+#define UART_XTAL_HZ	1843200ull
+#define UART_MSR_DELTAS	(UART_MSR_DCTS | UART_MSR_DDSR | UART_MSR_TERI | UART_MSR_DDCD)
+#define UART_LSR_ERRS	(UART_LSR_OE | UART_LSR_PE | UART_LSR_FE | UART_LSR_BI)
+/* MSR inputs of an unconnected port, as QEMU's chardev backend reports them. */
+#define UART_MSR_IDLE	(UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS)
+
+static bool fifo_on(const struct uart *u)
+{
+	return u->fcr & UART_FCR_ENABLE;
+}
+
+static unsigned rx_capacity(const struct uart *u)
+{
+	return fifo_on(u) ? UART_FIFO_SIZE : 1;
+}
+
+static unsigned rx_trigger(const struct uart *u)
+{
+	static const unsigned level[4] = { 1, 4, 8, 14 };
+	return fifo_on(u) ? level[u->fcr >> 6] : 1;
+}
+
+uint64_t uart_char_ns(const struct uart *u)
+{
+	unsigned divisor = (unsigned)u->dlm << 8 | u->dll;
+	unsigned bits = 1 + 5 + (u->lcr & 3) + ((u->lcr & 0x08) ? 1 : 0) +
+			((u->lcr & 0x04) ? 2 : 1);
+
+	if (divisor == 0)
+		divisor = 65536;
+	/* 16 clocks of the 1.8432 MHz crystal per bit, divided down. */
+	return ((uint64_t)bits * divisor * 16 * 1000000000ull + UART_XTAL_HZ - 1) /
+	       UART_XTAL_HZ;
+}
+
+static uint8_t uart_iir(const struct uart *u)
+{
+	uint8_t id = UART_IIR_NO_INT;
+
+	if ((u->ier & UART_IER_ELSI) && (u->lsr & UART_LSR_ERRS))
+		id = UART_IIR_RLSI;
+	else if ((u->ier & UART_IER_ERBFI) && u->rx_count >= rx_trigger(u))
+		id = UART_IIR_RDI;
+	else if ((u->ier & UART_IER_ERBFI) && u->timeout_ipending)
+		id = UART_IIR_CTI;
+	else if ((u->ier & UART_IER_ETBEI) && u->thr_ipending)
+		id = UART_IIR_THRI;
+	else if ((u->ier & UART_IER_EDSSI) && (u->msr & UART_MSR_DELTAS))
+		id = UART_IIR_MSI;
+	return id | (fifo_on(u) ? UART_IIR_FIFO : 0);
+}
+
+static void uart_update_irq(struct uart *u)
+{
+	bool gated = (u->mcr & UART_MCR_OUT2) && !(u->mcr & UART_MCR_LOOP);
+	int level = gated && !(uart_iir(u) & UART_IIR_NO_INT);
+
+	if (level != u->irq_level) {
+		u->irq_level = level;
+		irq_set(&u->irq, level);
+	}
+}
+
+static void rx_schedule(struct uart *u)
+{
+	if (!u->in || u->in_eof || (u->mcr & UART_MCR_LOOP) || u->rx_timer.armed ||
+	    u->rx_count >= rx_capacity(u))
+		return;
+	clock_arm(u->clk, &u->rx_timer, clock_now(u->clk) + uart_char_ns(u));
+}
+
+static void rx_clear(struct uart *u)
+{
+	u->rx_head = 0;
+	u->rx_count = 0;
+	u->timeout_ipending = false;
+	u->lsr &= ~UART_LSR_DR;
+	clock_disarm(u->clk, &u->timeout_timer);
+}
+
+/* The FIFO timeout counts four character times from the last RX event. */
+static void timeout_restart(struct uart *u)
+{
+	u->timeout_ipending = false;
+	if (fifo_on(u) && u->rx_count)
+		clock_arm(u->clk, &u->timeout_timer,
+			  clock_now(u->clk) + 4 * uart_char_ns(u));
+	else
+		clock_disarm(u->clk, &u->timeout_timer);
+}
+
+static void rx_push(struct uart *u, uint8_t c)
+{
+	if (u->rx_count >= rx_capacity(u)) {
+		u->lsr |= UART_LSR_OE;
+		return;
+	}
+	u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] = c;
+	u->rx_count++;
+	u->rx_bytes++;
+	u->lsr |= UART_LSR_DR;
+	timeout_restart(u);
+}
+
+static void rx_timer_fire(void *opaque, uint64_t now)
+{
+	struct uart *u = opaque;
+
+	if (!u->in || u->in_eof || (u->mcr & UART_MCR_LOOP) ||
+	    u->rx_count >= rx_capacity(u))
+		return;
+	int c = fgetc(u->in);
+	if (c == EOF) {
+		u->in_eof = true;
+		return;
+	}
+	rx_push(u, (uint8_t)c);
+	uart_update_irq(u);
+	if (u->rx_count < rx_capacity(u))
+		clock_arm(u->clk, &u->rx_timer, u->rx_timer.deadline + uart_char_ns(u));
+}
+
+static void timeout_timer_fire(void *opaque, uint64_t now)
+{
+	struct uart *u = opaque;
+
+	if (fifo_on(u) && u->rx_count) {
+		u->timeout_ipending = true;
+		uart_update_irq(u);
+	}
+}
+
+static uint8_t rbr_read(struct uart *u)
+{
+	uint8_t c = 0;
+
+	if (u->rx_count) {
+		c = u->rx[u->rx_head];
+		u->rx_head = (u->rx_head + 1) % UART_FIFO_SIZE;
+		u->rx_count--;
+	}
+	if (!u->rx_count)
+		u->lsr &= ~UART_LSR_DR;
+	timeout_restart(u);
+	rx_schedule(u);
+	return c;
+}
+
+static void thr_write(struct uart *u, uint8_t c)
+{
+	u->thr_ipending = false;
+	uart_update_irq(u);
+	if (u->mcr & UART_MCR_LOOP) {
+		rx_push(u, c);
+	} else if (u->out) {
+		fputc(c, u->out);
+		fflush(u->out);
+	}
+	u->tx_bytes++;
+	/* The shift register takes the byte at once: THR is empty again. */
+	u->thr_ipending = true;
+}
+
+/* The modem inputs: fed from the MCR outputs in loopback, else idle. */
+static void msr_update(struct uart *u)
+{
+	uint8_t now = UART_MSR_IDLE, old = u->msr;
+
+	if (u->mcr & UART_MCR_LOOP) {
+		now = 0;
+		if (u->mcr & UART_MCR_RTS)
+			now |= UART_MSR_CTS;
+		if (u->mcr & UART_MCR_DTR)
+			now |= UART_MSR_DSR;
+		if (u->mcr & UART_MCR_OUT1)
+			now |= UART_MSR_RI;
+		if (u->mcr & UART_MCR_OUT2)
+			now |= UART_MSR_DCD;
+	}
+	uint8_t changed = (old ^ now) & 0xf0, deltas = old & UART_MSR_DELTAS;
+	if (changed & UART_MSR_CTS)
+		deltas |= UART_MSR_DCTS;
+	if (changed & UART_MSR_DSR)
+		deltas |= UART_MSR_DDSR;
+	if ((changed & UART_MSR_RI) && !(now & UART_MSR_RI))
+		deltas |= UART_MSR_TERI;
+	if (changed & UART_MSR_DCD)
+		deltas |= UART_MSR_DDCD;
+	u->msr = now | deltas;
+}
+
+static uint32_t uart_read(void *dev, uint32_t off, unsigned size)
+{
+	struct uart *u = dev;
+	uint8_t v = 0;
+
+	switch (off) {
+	case UART_RBR:
+		v = (u->lcr & UART_LCR_DLAB) ? u->dll : rbr_read(u);
+		break;
+	case UART_IER:
+		v = (u->lcr & UART_LCR_DLAB) ? u->dlm : u->ier;
+		break;
+	case UART_IIR:
+		v = uart_iir(u);
+		/* Reading IIR is what acknowledges a THR-empty interrupt. */
+		if ((v & 0x0f) == UART_IIR_THRI)
+			u->thr_ipending = false;
+		break;
+	case UART_LCR: v = u->lcr; break;
+	case UART_MCR: v = u->mcr; break;
+	case UART_LSR:
+		v = u->lsr;
+		u->lsr &= ~UART_LSR_ERRS;
+		break;
+	case UART_MSR:
+		v = u->msr;
+		u->msr &= ~UART_MSR_DELTAS;
+		break;
+	case UART_SCR: v = u->scr; break;
+	}
+	uart_update_irq(u);
+	return v;
+}
+
+static void fcr_write(struct uart *u, uint8_t v)
+{
+	if ((v ^ u->fcr) & UART_FCR_ENABLE)
+		rx_clear(u);
+	else if (v & UART_FCR_CLR_RX)
+		rx_clear(u);
+	u->fcr = v & 0xc9;
+	rx_schedule(u);
+}
+
+static void uart_write(void *dev, uint32_t off, unsigned size, uint32_t value)
+{
+	struct uart *u = dev;
+	uint8_t v = (uint8_t)value;
+
+	switch (off) {
+	case UART_THR:
+		if (u->lcr & UART_LCR_DLAB)
+			u->dll = v;
+		else
+			thr_write(u, v);
+		break;
+	case UART_IER:
+		if (u->lcr & UART_LCR_DLAB) {
+			u->dlm = v;
+			break;
+		}
+		/* Enabling ETBEI with THR already empty interrupts at once. */
+		if ((v & ~u->ier & UART_IER_ETBEI) && (u->lsr & UART_LSR_THRE))
+			u->thr_ipending = true;
+		u->ier = v & 0x0f;
+		break;
+	case UART_FCR: fcr_write(u, v); break;
+	case UART_LCR: u->lcr = v; break;
+	case UART_MCR:
+		u->mcr = v & 0x1f;
+		msr_update(u);
+		rx_schedule(u);
+		break;
+	case UART_SCR: u->scr = v; break;
+	default: break;
+	}
+	uart_update_irq(u);
+}
+
+static const struct bus_ops uart_ops = { uart_read, uart_write };
+
+int uart_init(struct uart *u, struct clock *clk, const struct irq_line *irq,
+	      FILE *out, FILE *in, char *err, size_t errlen)
+{
+	memset(u, 0, sizeof(*u));
+	u->clk = clk;
+	if (irq)
+		u->irq = *irq;
+	u->out = out;
+	u->in = in;
+	/* Reset values; the divisor is undefined there, QEMU's 12 is used. */
+	u->lsr = UART_LSR_THRE | UART_LSR_TEMT;
+	u->msr = UART_MSR_IDLE;
+	u->dll = 12;
+	if (clock_add_timer(clk, &u->rx_timer, rx_timer_fire, u) ||
+	    clock_add_timer(clk, &u->timeout_timer, timeout_timer_fire, u)) {
+		snprintf(err, errlen, "uart: no clock timer left");
+		return -1;
+	}
+	rx_schedule(u);
+	return 0;
+}
+
+int uart_register(struct uart *u, struct bus *b, uint16_t base, const char *name,
+		  char *err, size_t errlen)
+{
+	return bus_add_pio(b, name, base, 8, BUS_1, &uart_ops, u, err, errlen);
+}
+
+void uart_firmware_state(struct uart *u)
+{
+	u->dll = 1;
+	u->dlm = 0;
+	u->lcr = 0x03;
+	u->mcr = UART_MCR_OUT2;
+	u->fcr = UART_FCR_ENABLE;
+	msr_update(u);
+	clock_disarm(u->clk, &u->rx_timer);
+	rx_schedule(u);
+	uart_update_irq(u);
+}
