@@ -236,14 +236,16 @@ u32 rt_user_call(u32 (*fn)(u32), u32 arg, u32 eflags);
 
 /*
  * Runs the instructions in `insns`; an exception they raise resumes right
- * after them. `at` receives the address of the first instruction.
+ * after them. `at` (an lvalue) receives the address of the first
+ * instruction; registers the instructions change go in the extra arguments
+ * as clobbers.
  */
-#define RT_TRY(at, insns)						\
+#define RT_TRY(at, insns, ...)						\
 	asm volatile("movl $.Lrt_end%=, rt_resume\n\t"			\
 		     "movl $.Lrt_at%=, %0\n"				\
 		     ".Lrt_at%=:\t" insns "\n.Lrt_end%=:\n\t"		\
 		     "movl $0, rt_resume"				\
-		     : "=&r"(at) : : "memory", "cc")
+		     : "=m"(at) : : "memory", "cc", ##__VA_ARGS__)
 
 static inline void outb(u16 port, u8 v)
 {
