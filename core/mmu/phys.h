@@ -19,6 +19,7 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE 4096u
 #define PAGE_MASK 0xfffff000u
+#define PAGE_MASK_4K PAGE_MASK
 
 struct phys {
 	uint8_t *ram;
