@@ -69,7 +69,7 @@ void pci_set_io_bar(struct pci_function *f, unsigned bar, uint32_t base, uint32_
 	unsigned reg = PCI_BAR0 + 4 * bar;
 
 	put(f->cfg, reg, 4, (base & ~(size - 1)) | PCI_BAR_IO);
-	put(f->wmask, reg, 4, ~(size - 1) & 0xffff);
+	put(f->wmask, reg, 4, ~(size - 1) & ~3u);
 }
 
 static struct pci_function *lookup(struct pci_host *h, unsigned dev, unsigned fn)
