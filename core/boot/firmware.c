@@ -71,10 +71,19 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define FW_CODE_SEL		0x08u
 #define FW_DATA_SEL		0x10u
 
+/*
+ * What the image must not cover: QEMU copies the kernel last, so over the
+ * MBI it would leave the kernel a broken one, and vmmsim's own writes
+ * here must not land in the kernel either. Other firmware areas (the VGA
+ * window, the BIOS at 0xf0000, SeaBIOS's tables below the top of RAM) are
+ * left to the kernel as QEMU leaves them: linkers put ELF headers there.
+ */
 const struct fw_area fw_areas[] = {
 	{ 0x00000, 0x00500, "the real-mode IVT and BIOS data area" },
 	{ MB_MMAP_ADDR, MB_INFO_ADDR + sizeof(struct multiboot_info),
 	  "the Multiboot memory map and info structure" },
+	{ FW_EBDA_ADDR, 0xa0000, "the extended BIOS data area" },
+	{ MB_GDT_ADDR, MB_GDT_ADDR + MB_GDT_LIMIT + 1, "the boot GDT" },
 };
 const int fw_nareas = sizeof(fw_areas) / sizeof(fw_areas[0]);
 
@@ -147,18 +156,6 @@ int fw_layout(uint32_t guest_size, struct fw_layout *l)
 	l->mem_lower = FW_BASE_MEM_KIB;
 	l->mem_upper = fw_mem_upper(l);
 	return 0;
-}
-
-bool fw_available(const struct fw_layout *l, uint64_t start, uint64_t end)
-{
-	for (int i = 0; i < l->nmap; i++) {
-		const struct multiboot_mmap_entry *e = &l->map[i];
-
-		if (e->type == MULTIBOOT_MEMORY_AVAILABLE && start >= e->addr &&
-		    end <= e->addr + e->len)
-			return true;
-	}
-	return false;
 }
 
 static int fw_put16(struct phys *mem, uint32_t pa, uint16_t v)

@@ -7,7 +7,6 @@
 #ifndef VMM_BOOT_FIRMWARE_H
 #define VMM_BOOT_FIRMWARE_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/boot/multiboot.h"
@@ -43,9 +42,6 @@ struct fw_handoff {
 
 /* -1 when guest_size is below MB_MIN_RAM. */
 int fw_layout(uint32_t guest_size, struct fw_layout *l);
-
-/* Whether [start, end) lies in one available region of the memory map. */
-bool fw_available(const struct fw_layout *l, uint64_t start, uint64_t end);
 
 /* Writes the map, the MBI, the BDA fields and the GDT; fills *out. */
 int fw_install(struct phys *mem, const struct fw_layout *l,

@@ -35,10 +35,10 @@
  * e_machine not EM_386; e_type not ET_EXEC; no header in the searched
  * range; a bad checksum; unsupported required flags; p_filesz > p_memsz;
  * overlapping segment data; no PT_LOAD with p_memsz > 0; more than
- * MB_MAX_SEGMENTS of them; an image outside guest RAM, over the loader's
- * own structures, or outside the available RAM of the memory map; an
- * entry point in no loaded segment. QEMU boots some of these and lets the
- * guest crash; vmmsim says why instead.
+ * MB_MAX_SEGMENTS of them; an image (with its command line page) outside
+ * guest RAM or over the IVT/BDA, the memory map and MBI, the EBDA or the
+ * boot GDT; an entry point in no loaded segment. QEMU boots some of these
+ * and lets the guest crash or hang; vmmsim says why instead.
  *
  * Not modelled: modules (-initrd), VBE/framebuffer info, the a.out or ELF
  * symbol table fields (QEMU gives none), raw binaries and ELF64 kernels
@@ -79,7 +79,7 @@ struct mb_kernel {
 	Elf *elf;
 	const uint8_t *file;
 	size_t size;
-	const Elf32_Phdr *phdr;
+	const void *phdr;	/* may be unaligned: libelf maps an odd e_phoff as is */
 	size_t phnum;
 	size_t hdr_off;
 	struct multiboot_header hdr;
@@ -242,14 +242,16 @@ static int mb_check_phdrs(struct mb_kernel *k)
 static int mb_elf_segments(struct mb_kernel *k)
 {
 	Elf32_Ehdr *eh = elf32_getehdr(k->elf);
-	const Elf32_Phdr *ph = k->phdr;
-	size_t n = k->phnum, i;
+	Elf32_Phdr ph;
+	const Elf32_Phdr *p = &ph;
+	size_t i;
 	int loaded = 0;
 
 	k->entry = eh->e_entry;
-	for (i = 0; i < n; i++) {
-		const Elf32_Phdr *p = &ph[i];
+	for (i = 0; i < k->phnum; i++) {
 		struct mb_seg *s;
+
+		memcpy(&ph, (const uint8_t *)k->phdr + i * sizeof(ph), sizeof(ph));
 
 		if (p->p_type != PT_LOAD)
 			continue;
@@ -368,7 +370,7 @@ static int mb_check_segments(struct mb_kernel *k)
 	return mb_fail(k, "entry point 0x%x is outside every loaded segment", k->entry);
 }
 
-/* Checks where the image lands: guest RAM, loader structures, the map. */
+/* Checks where the image lands: inside guest RAM, off the loader's structures. */
 static int mb_check_placement(struct mb_kernel *k, const struct fw_layout *l,
 			      uint64_t end)
 {
@@ -397,9 +399,6 @@ static int mb_check_placement(struct mb_kernel *k, const struct fw_layout *l,
 			       (unsigned long long)k->low, (unsigned long long)end,
 			       a->name, a->start, a->end);
 	}
-	if (!fw_available(l, k->low, end))
-		return mb_fail(k, "image [0x%llx, 0x%llx) is not in available RAM of the memory map",
-			       (unsigned long long)k->low, (unsigned long long)end);
 	return 0;
 }
 
