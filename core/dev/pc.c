@@ -53,7 +53,6 @@ static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 		pc->isa_irq[i] = (struct irq_line){ pc_isa_irq, pc, i };
 
 	pic_init(&pc->pic, cpu_intr);
-	pic_firmware_state(&pc->pic);
 	if (pit_init(&pc->pit, clk, &pc->isa_irq[PC_IRQ_PIT], err, errlen))
 		return -1;
 	pit_firmware_state(&pc->pit);
@@ -67,6 +66,8 @@ static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 		return -1;
 	cmos_set_memory(&pc->cmos, phys ? phys->guest_size : 0);
 	misc_init(&pc->misc);
+	/* Last: the hand-off state forgets edges the devices' power-on left. */
+	pic_firmware_state(&pc->pic);
 
 	pci_host_init(&pc->pci);
 	pci_i440fx_init(&pc->host_bridge);
