@@ -223,6 +223,13 @@ static inline uint32_t pop(struct cpu *c, unsigned size)
 	return v;
 }
 
+/* ---- port I/O (ops_system.c) ---- */
+
+/* IOPL and TSS I/O-bitmap check for an access of size bytes (#GP(0)). */
+void io_check(struct cpu *c, uint16_t port, unsigned size);
+uint32_t io_in(struct cpu *c, uint16_t port, unsigned size);
+void io_out(struct cpu *c, uint16_t port, unsigned size, uint32_t v);
+
 /* ---- CPL-dependent state ---- */
 
 void cpu_set_cpl(struct cpu *c, unsigned cpl);
