@@ -317,7 +317,8 @@ static uint32_t pit_read(void *dev, uint32_t off, unsigned size)
 {
 	struct pit *p = dev;
 
-	return off == 3 ? 0xff : data_read(p, &p->ch[off]);
+	/* The control word register is write-only; QEMU reads it as 0. */
+	return off == 3 ? 0 : data_read(p, &p->ch[off]);
 }
 
 static void pit_write(void *dev, uint32_t off, unsigned size, uint32_t value)
