@@ -30,6 +30,18 @@ int clock_add_timer(struct clock *c, struct clock_timer *t,
 	return 0;
 }
 
+void clock_remove_timer(struct clock *c, struct clock_timer *t)
+{
+	for (int i = 0; i < c->ntimers; i++) {
+		if (c->timers[i] != t)
+			continue;
+		c->timers[i] = c->timers[--c->ntimers];
+		t->armed = false;
+		recompute(c);
+		return;
+	}
+}
+
 void clock_arm(struct clock *c, struct clock_timer *t, uint64_t deadline)
 {
 	t->deadline = deadline;

@@ -39,6 +39,8 @@ static inline uint64_t clock_now(const struct clock *c)
 /* Adds a timer to the clock (disarmed); returns -1 when full. */
 int clock_add_timer(struct clock *c, struct clock_timer *t,
 		    void (*fire)(void *opaque, uint64_t now), void *opaque);
+/* Takes a timer out of the clock (device teardown). */
+void clock_remove_timer(struct clock *c, struct clock_timer *t);
 void clock_arm(struct clock *c, struct clock_timer *t, uint64_t deadline);
 void clock_disarm(struct clock *c, struct clock_timer *t);
 

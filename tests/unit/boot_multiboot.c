@@ -6,7 +6,6 @@
  * phys.c belongs to vmm_cpu, which a boot_ test does not link: it is
  * compiled into this test by including it.
  */
-#include "core/mmu/phys.c"
 
 #include <criterion/criterion.h>
 #include <elf.h>

@@ -17,7 +17,6 @@
  * vmm_dev does not link machine memory yet (phys.c lives in the cpu
  * layer's library); the test brings it along so the DMA paths can run.
  */
-#include "core/mmu/phys.c"
 
 #define SECTORS 256
 #define BM IDE_BM_BASE

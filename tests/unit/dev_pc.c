@@ -9,7 +9,6 @@
 #include "core/mmu/phys.h"
 
 /* See dev_ide.c: machine memory is not part of vmm_dev's link yet. */
-#include "core/mmu/phys.c"
 
 static struct bus bus;
 static struct clock clk;
