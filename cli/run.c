@@ -1,0 +1,294 @@
+/*
+ * vmmsim run: one guest under one strategy. The guest's serial output goes
+ * to stdout; the run summary to stderr (or nothing with -q); --json writes
+ * the summary, the full configuration and every counter to a file, which
+ * is also what `vmmsim matrix` collects from its workers.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "cli/cli.h"
+#include "cli/workloads.h"
+#include "core/mon/json.h"
+#include "core/mon/stats.h"
+#include "core/mon/vm.h"
+
+#define DEFAULT_MEM_MIB 64
+#define DEFAULT_MAX_INSNS 20000000000ull
+
+struct run_opts {
+	const char *workload_arg, *workload_name;
+	char kernel[4096];
+	const char *strategy;
+	const char *isa;
+	const char *append;
+	const char *disks[2];
+	int ndisks;
+	const char *json, *trace, *serial_in;
+	uint64_t mem_mib, max_insns;
+	bool quiet;
+};
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmmsim run -w WORKLOAD|FILE.elf [options]\n"
+		"  -w, --workload W    a workload name (vmmsim list workloads) or a Multiboot ELF file\n"
+		"  -s, --strategy S    virtualization strategy (vmmsim list strategies); default native\n"
+		"      --mem MIB       guest RAM in MiB (2-3072); default %d\n"
+		"      --disk IMG      raw disk image: primary master, then (given twice) slave\n"
+		"      --append STR    kernel command line (the guest sees 'FILE STR', as on QEMU)\n"
+		"      --isa ISA       x86 (default) or virtualizable: sensitive instructions trap at CPL > 0\n"
+		"      --max-insns N   stop a guest after N instructions, exit status 3; default %llu, 0: none\n"
+		"      --serial-in F   bytes the guest's COM1 receives\n"
+		"      --json FILE     write the summary, configuration and all counters as JSON\n"
+		"      --trace FILE    write one line per monitor exit\n"
+		"  -q, --quiet         no summary on stderr (errors only)\n"
+		"Guest serial output goes to stdout, the run summary to stderr.\n"
+		"Exit status: 0 guest exited (debug-exit port) or halted cleanly; 2 bad usage or input;\n"
+		"3 the guest wedged (triple fault, budget spent, unsupported mode), with a register dump.\n",
+		DEFAULT_MEM_MIB, DEFAULT_MAX_INSNS);
+}
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	enum { O_MEM = 256, O_DISK, O_APPEND, O_ISA, O_MAX, O_JSON, O_TRACE, O_SERIAL_IN };
+	static const struct option longs[] = {
+		{ "workload", required_argument, 0, 'w' }, { "strategy", required_argument, 0, 's' },
+		{ "mem", required_argument, 0, O_MEM }, { "disk", required_argument, 0, O_DISK },
+		{ "append", required_argument, 0, O_APPEND }, { "isa", required_argument, 0, O_ISA },
+		{ "max-insns", required_argument, 0, O_MAX }, { "json", required_argument, 0, O_JSON },
+		{ "trace", required_argument, 0, O_TRACE },
+		{ "serial-in", required_argument, 0, O_SERIAL_IN },
+		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	int ch;
+
+	*o = (struct run_opts){ .strategy = "native", .isa = "x86", .mem_mib = DEFAULT_MEM_MIB,
+				.max_insns = DEFAULT_MAX_INSNS };
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":w:s:qh", longs, NULL)) != -1) {
+		switch (ch) {
+		case 'w': o->workload_arg = optarg; break;
+		case 's': o->strategy = optarg; break;
+		case 'q': o->quiet = true; break;
+		case 'h': run_usage(stdout); return -1;
+		case O_APPEND: o->append = optarg; break;
+		case O_ISA: o->isa = optarg; break;
+		case O_JSON: o->json = optarg; break;
+		case O_TRACE: o->trace = optarg; break;
+		case O_SERIAL_IN: o->serial_in = optarg; break;
+		case O_DISK:
+			if (o->ndisks == 2)
+				return usage_error("run", "--disk given more than twice");
+			o->disks[o->ndisks++] = optarg;
+			break;
+		case O_MEM:
+			if (!parse_u64(optarg, &o->mem_mib))
+				return usage_error("run", "--mem: '%s' is not a number of MiB", optarg);
+			break;
+		case O_MAX:
+			if (!parse_u64(optarg, &o->max_insns))
+				return usage_error("run", "--max-insns: '%s' is not a number", optarg);
+			break;
+		case ':':
+			return usage_error("run", "option %s needs a value", argv[optind - 1]);
+		default:
+			return usage_error("run", "unknown option '%s' (see vmmsim run --help)",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (!o->workload_arg)
+		return usage_error("run", "no workload: give -w NAME or -w FILE.elf");
+	if (strcmp(o->isa, "x86") && strcmp(o->isa, "virtualizable"))
+		return usage_error("run", "--isa %s: use x86 or virtualizable", o->isa);
+	return 0;
+}
+
+static void print_count(FILE *f, uint64_t v)
+{
+	char buf[32], out[48];
+	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			out[k++] = ',';
+		out[k++] = buf[i];
+	}
+	out[k] = 0;
+	fputs(out, f);
+}
+
+static void print_summary(FILE *f, const struct run_opts *o, struct vm *vm,
+			  const struct vm_result *r)
+{
+	const struct cpu_counters *k = &vm->cpu->ctr;
+	double mips = r->host_seconds > 0 ? vm->cpu->insns / r->host_seconds / 1e6 : 0;
+
+	fprintf(f, "vmmsim: %s under %s: %s, %s\n", o->workload_name, o->strategy,
+		vm_outcome_name(r->outcome), r->msg);
+	fprintf(f, "  guest instructions  ");
+	print_count(f, vm->cpu->insns);
+	fprintf(f, " (CPL0 ");
+	print_count(f, k->insns_cpl0);
+	if (k->insns_cpl1 || k->insns_cpl2) {
+		fprintf(f, ", CPL1 ");
+		print_count(f, k->insns_cpl1);
+		fprintf(f, ", CPL2 ");
+		print_count(f, k->insns_cpl2);
+	}
+	fprintf(f, ", CPL3 ");
+	print_count(f, k->insns_cpl3);
+	fprintf(f, ")\n  host time           %.3f s, %.1f guest MIPS\n", r->host_seconds, mips);
+	fprintf(f, "  host cycles         ");
+	print_count(f, r->host_cycles);
+	fprintf(f, " (PAPI real-time cycles); hardware counters unavailable on this host\n");
+}
+
+static void write_json(FILE *f, const struct run_opts *o, struct vm *vm,
+		       const struct vm_result *r, const struct stats *st)
+{
+	struct json j;
+	struct utsname un;
+	const struct cpu_tlb_config *t = &vm->cfg.cpu.tlb;
+
+	json_begin(&j, f);
+	json_obj(&j, NULL);
+	json_obj(&j, "vmmsim");
+	json_str(&j, "version", VMMSIM_VERSION);
+	json_str(&j, "commit", vmmsim_commit());
+	json_str(&j, "build", VMMSIM_BUILD_TYPE);
+	json_obj_end(&j);
+
+	json_obj(&j, "config");
+	json_str(&j, "workload", o->workload_name);
+	json_str(&j, "kernel", o->kernel);
+	json_str(&j, "strategy", o->strategy);
+	json_str(&j, "isa", o->isa);
+	json_u64(&j, "mem_mib", o->mem_mib);
+	json_str(&j, "append", o->append ? o->append : "");
+	json_u64(&j, "max_insns", o->max_insns);
+	json_arr(&j, "disks");
+	for (int d = 0; d < o->ndisks; d++)
+		json_str(&j, NULL, o->disks[d]);
+	json_arr_end(&j);
+	json_obj(&j, "tlb");
+	json_u64(&j, "dtlb_entries", t->dtlb_entries);
+	json_u64(&j, "dtlb_ways", t->dtlb_ways);
+	json_u64(&j, "dtlb4m_entries", t->dtlb4m_entries);
+	json_u64(&j, "itlb_entries", t->itlb_entries);
+	json_u64(&j, "itlb_ways", t->itlb_ways);
+	json_u64(&j, "itlb4m_entries", t->itlb4m_entries);
+	json_obj_end(&j);
+	json_obj_end(&j);
+
+	json_obj(&j, "result");
+	json_str(&j, "outcome", vm_outcome_name(r->outcome));
+	if (r->outcome == VM_EXITED)
+		json_u64(&j, "exit_value", r->exit_value);
+	else
+		json_null(&j, "exit_value");
+	json_str(&j, "message", r->msg);
+	json_obj_end(&j);
+
+	json_obj(&j, "host");
+	json_dbl(&j, "seconds", r->host_seconds);
+	json_dbl(&j, "guest_mips", r->host_seconds > 0 ? vm->cpu->insns / r->host_seconds / 1e6 : 0);
+	json_u64(&j, "real_cycles", r->host_cycles);
+	json_str(&j, "hw_counters", "unavailable");
+	if (uname(&un) == 0) {
+		json_str(&j, "kernel", un.release);
+		json_str(&j, "machine", un.machine);
+	}
+	json_obj_end(&j);
+
+	json_obj(&j, "counters");
+	for (size_t k = 0; k < st->n; k++)
+		json_u64(&j, st->rows[k].path, st->rows[k].value);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	json_end(&j);
+}
+
+static FILE *open_out(const char *path, const char *what)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		usage_error("run", "%s %s: cannot open for writing", what, path);
+	return f;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	char err[512];
+	int rc = parse_args(argc, argv, &o);
+
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (workload_resolve(o.workload_arg, o.kernel, sizeof(o.kernel), &o.workload_name, err,
+			     sizeof(err)))
+		return usage_error("run", "%s", err);
+	const struct strategy *st = strategy_find(o.strategy);
+	if (!st)
+		return usage_error("run", "-s %s: no such strategy (see 'vmmsim list strategies')",
+				   o.strategy);
+	if (!strcmp(o.isa, "virtualizable") && !st->cpu)
+		return usage_error("run", "--isa virtualizable needs a monitor strategy (such as "
+				   "trap+shadow): under %s the guest itself would take the traps",
+				   st->name);
+
+	struct vm_config cfg = {
+		.kernel = o.kernel, .cmdline = o.append, .mem_mib = (uint32_t)o.mem_mib,
+		.disks = { o.disks[0], o.disks[1] }, .serial_out = stdout,
+		.strategy = st, .max_insns = o.max_insns,
+	};
+	if (o.mem_mib > 0xffffffffull)
+		cfg.mem_mib = 0;
+	cpu_default_config(&cfg.cpu);
+	cfg.cpu.isa_virtualizable = !strcmp(o.isa, "virtualizable");
+
+	FILE *json = NULL, *serial_in = NULL;
+	if (o.serial_in && !(serial_in = fopen(o.serial_in, "rb")))
+		return usage_error("run", "--serial-in %s: cannot open", o.serial_in);
+	cfg.serial_in = serial_in;
+	if (o.trace && !(cfg.trace = open_out(o.trace, "--trace")))
+		return EXIT_USAGE;
+	if (o.json && !(json = open_out(o.json, "--json")))
+		return EXIT_USAGE;
+
+	struct vm *vm = vm_create(&cfg, err, sizeof(err));
+	if (!vm) {
+		fprintf(stderr, "vmmsim run: %s\n", err);
+		return EXIT_USAGE;
+	}
+	struct vm_result r;
+	vm_run(vm, &r);
+	fflush(stdout);
+
+	bool wedged = r.outcome != VM_EXITED && r.outcome != VM_HALTED;
+	if (!o.quiet || wedged)
+		print_summary(stderr, &o, vm, &r);
+	if (wedged)
+		vm_dump(vm, stderr);
+	if (json) {
+		struct stats st_rows;
+		stats_init(&st_rows);
+		vm_collect_stats(vm, &st_rows);
+		write_json(json, &o, vm, &r, &st_rows);
+		stats_free(&st_rows);
+		fclose(json);
+	}
+	if (cfg.trace)
+		fclose(cfg.trace);
+	if (serial_in)
+		fclose(serial_in);
+	vm_destroy(vm);
+	return wedged ? EXIT_WEDGED : EXIT_OK;
+}

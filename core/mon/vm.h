@@ -1,0 +1,90 @@
+/*
+ * A virtual machine: the simulated pc platform (CPU, machine memory, bus,
+ * devices, modeled clock), the guest loaded into it, and the strategy that
+ * virtualizes it. vm_create builds and boots, vm_run runs to an outcome,
+ * vm_collect_stats names every counter by path.
+ */
+#ifndef VMM_MON_VM_H
+#define VMM_MON_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/boot/multiboot.h"
+#include "core/cpu/cpu.h"
+#include "core/dev/bus.h"
+#include "core/dev/clock.h"
+#include "core/dev/pc.h"
+#include "core/mmu/phys.h"
+#include "core/mon/exits.h"
+#include "core/mon/strategy.h"
+
+struct stats;
+struct cost_model;
+
+struct vm_config {
+	const char *kernel;		/* path as the user gave it (the guest sees it) */
+	const char *cmdline;		/* --append, or NULL */
+	uint32_t mem_mib;
+	const char *disks[2];
+	FILE *serial_out, *serial_in;
+	const struct strategy *strategy;
+	struct cpu_config cpu;
+	uint64_t max_insns;		/* 0: no budget */
+	FILE *trace;			/* one line per exit, or NULL */
+};
+
+enum vm_outcome {
+	VM_EXITED,		/* the guest wrote the debug-exit port */
+	VM_HALTED,		/* HLT that nothing can wake: a clean halt */
+	VM_BUDGET,		/* --max-insns spent */
+	VM_TRIPLE_FAULT,
+	VM_UNSUPPORTED,		/* the guest left what is modelled */
+};
+
+struct vm_result {
+	enum vm_outcome outcome;
+	uint32_t exit_value;
+	double host_seconds;
+	uint64_t host_cycles;	/* PAPI real-time cycles over the run */
+	char msg[200];
+};
+
+struct vm {
+	struct vm_config cfg;
+	struct phys phys;
+	struct clock clock;
+	struct bus bus;
+	struct pc_devices pc;
+	bool pc_up;
+	struct cpu *cpu;
+	struct boot_state boot;
+	const struct strategy *strat;
+	void *cpu_priv, *mmu_priv;	/* the strategy's own state */
+	struct mon_counters ctr;
+	bool exit_requested;
+	uint32_t exit_value;
+};
+
+/* Builds the machine and boots the kernel; NULL with a one-line reason
+ * (exit status 2: bad kernel, bad disk image, bad memory size...). */
+struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen);
+void vm_destroy(struct vm *vm);
+
+void vm_run(struct vm *vm, struct vm_result *res);
+
+/* Every counter of the run, named by path (vm.cpu..., vm.dev..., vm.mon...). */
+void vm_collect_stats(struct vm *vm, struct stats *s);
+
+/* The guest ended badly: both CPU views (virtual, if a monitor runs, and
+ * physical) for the status-3 report. */
+void vm_dump(struct vm *vm, FILE *f);
+
+const char *vm_outcome_name(enum vm_outcome o);
+
+/* The platform's port/MMIO/interrupt paths, for monitors that emulate. */
+uint32_t vm_pio_read(struct vm *vm, uint16_t port, unsigned size);
+void vm_pio_write(struct vm *vm, uint16_t port, unsigned size, uint32_t v);
+
+#endif
