@@ -7,7 +7,8 @@
  *  - #DE (fault): DIV by zero, at CPL 0 and at CPL 3, saved CS shows CPL;
  *  - #DB (trap): single-step with EFLAGS.TF. The instruction that sets TF
  *    (POPF) is not itself followed by a trap; each later instruction is,
- *    with EIP after it and DR6.BS set;
+ *    with EIP after it and DR6.BS set; MOV SS suppresses the trap of the
+ *    instruction after it (6.8.3), so the trap comes one instruction later;
  *  - #BP (trap): INT3 and INT 3 save the EIP after the instruction;
  *  - #OF (trap): INTO only when OF = 1;
  *  - #BR (fault): BOUND outside the signed inclusive bounds;
@@ -42,7 +43,8 @@ static int db_handler(struct rt_frame *f)
 	return 1;
 }
 
-extern u8 ss_l1[], ss_l2[], ss_l3[], ss_l4[];
+extern u8 ss_l1[], ss_l2[], ss_l3[], ss_l4[], movss_l0[], movss_l1[],
+	movss_l2[];
 
 static void run_single_step(void)
 {
@@ -68,6 +70,20 @@ static void run_single_step(void)
 			 "single-step: saved EFLAGS.TF set on trap %u", i);
 	}
 	rt_check(read_eflags() & EFLAGS_TF, 0, "single-step: TF clear afterwards");
+
+	/* MOV SS holds the trap of the next instruction back by one more. */
+	db_count = 0;
+	db_limit = 2;
+	asm volatile("movw %%ss, %%ax\n\t"
+		     "pushfl\n\torl $0x100, (%%esp)\n\tpopfl\n\t"
+		     "nop\n"
+		     "movss_l0:\tmovw %%ax, %%ss\n"
+		     "movss_l1:\tnop\n"
+		     "movss_l2:\tnop\n\tnop"
+		     : : : "eax", "memory", "cc");
+	rt_check(db_eips[0], (u32)movss_l0, "single-step: trap after the NOP, at the MOV SS");
+	rt_check(db_eips[1], (u32)movss_l2,
+		 "single-step over MOV SS: no trap until the next instruction is done");
 	rt_set_handler(X86_EXC_DB, 0);
 }
 
