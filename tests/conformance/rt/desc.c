@@ -1,5 +1,6 @@
 /*
- * Descriptor tables, the exception dispatcher and the 8259A setup.
+ * Descriptor tables, the exception dispatcher, the 8259A setup and an
+ * identity page map.
  *
  * GDT slots 0-6 are the runtime's (null, ring-0 code/data, ring-3 code/data,
  * TSS, LDT); kernels build their own descriptors from GDT_FREE on. Every IDT
@@ -13,6 +14,10 @@
  *
  * The PICs are remapped to 0x20/0x28 and fully masked: the firmware leaves
  * IRQ0 on vector 8, which would look like #DF once a kernel sets IF.
+ *
+ * rt_paging_identity() maps the first 16 MiB one to one in 4 KiB pages
+ * (SDM vol. 3, 4.3): the kernel image, its stacks and the test areas that
+ * kernels pick above 4 MiB; kernels edit rt_pd/rt_pt for their experiments.
  */
 #include "rt.h"
 
@@ -22,6 +27,8 @@ u64 rt_idt[256] __attribute__((aligned(8)));
 struct rt_tss rt_tss __attribute__((aligned(128)));
 volatile struct rt_trap rt_trap;
 volatile u32 rt_resume;
+u32 rt_pd[1024] __attribute__((aligned(4096)));
+u32 rt_pt[4][1024] __attribute__((aligned(4096)));
 static rt_handler_t handlers[256];
 
 extern void rt_user_exit(void);
@@ -192,4 +199,24 @@ void rt_init(u32 magic)
 	asm volatile("lidt %0" : : "m"(idtr));
 	pic_init();
 	rt_trap_reset();
+}
+
+void rt_paging_identity(u32 pte_flags)
+{
+	u32 i, j;
+
+	rt_memset(rt_pd, 0, sizeof(rt_pd));
+	for (i = 0; i < 4; i++) {
+		for (j = 0; j < 1024; j++)
+			rt_pt[i][j] = ((i << 22) | (j << 12)) | pte_flags;
+		rt_pd[i] = (u32)rt_pt[i] | PTE_P | PTE_W | PTE_U;
+	}
+	write_cr3((u32)rt_pd);
+	write_cr0(read_cr0() | CR0_PG);
+}
+
+void rt_paging_off(void)
+{
+	write_cr0(read_cr0() & ~CR0_PG);
+	write_cr4(read_cr4() & ~(CR4_PSE | CR4_PGE));
 }

@@ -225,7 +225,7 @@ void rt_pic_unmask(int irq);
 void rt_pic_eoi(int irq);
 void rt_init(u32 magic);
 
-/* paging.c: one identity map of the first 16 MiB in 4 KiB pages. */
+/* desc.c: one identity map of the first 16 MiB in 4 KiB pages. */
 extern u32 rt_pd[1024];
 extern u32 rt_pt[4][1024];
 void rt_paging_identity(u32 pte_flags);
