@@ -12,7 +12,9 @@
 
 #include "cli/cli.h"
 #include "cli/workloads.h"
+#include "core/mon/cost.h"
 #include "core/mon/json.h"
+#include "core/mon/model.h"
 #include "core/mon/stats.h"
 #include "core/mon/vm.h"
 
@@ -28,9 +30,12 @@ struct run_opts {
 	const char *disks[2];
 	int ndisks;
 	const char *json, *trace, *serial_in;
+	const char *cost;
 	uint64_t mem_mib, max_insns;
-	bool quiet;
+	bool quiet, no_baseline;
 };
+
+const char *costs_dir(void);	/* list.c */
 
 static void run_usage(FILE *f)
 {
@@ -42,7 +47,9 @@ static void run_usage(FILE *f)
 		"      --disk IMG      raw disk image: primary master, then (given twice) slave\n"
 		"      --append STR    kernel command line (the guest sees 'FILE STR', as on QEMU)\n"
 		"      --isa ISA       x86 (default) or virtualizable: sensitive instructions trap at CPL > 0\n"
+		"      --cost MODEL    cost model: a name (vmmsim list costs) or an .ini file; default era2006\n"
 		"      --max-insns N   stop a guest after N instructions, exit status 3; default %llu, 0: none\n"
+		"      --no-baseline   do not also run the guest natively to report the overhead\n"
 		"      --serial-in F   bytes the guest's COM1 receives\n"
 		"      --json FILE     write the summary, configuration and all counters as JSON\n"
 		"      --trace FILE    write one line per monitor exit\n"
@@ -55,7 +62,8 @@ static void run_usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
-	enum { O_MEM = 256, O_DISK, O_APPEND, O_ISA, O_MAX, O_JSON, O_TRACE, O_SERIAL_IN };
+	enum { O_MEM = 256, O_DISK, O_APPEND, O_ISA, O_MAX, O_JSON, O_TRACE, O_SERIAL_IN, O_COST,
+	       O_NO_BASELINE };
 	static const struct option longs[] = {
 		{ "workload", required_argument, 0, 'w' }, { "strategy", required_argument, 0, 's' },
 		{ "mem", required_argument, 0, O_MEM }, { "disk", required_argument, 0, O_DISK },
@@ -63,12 +71,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "max-insns", required_argument, 0, O_MAX }, { "json", required_argument, 0, O_JSON },
 		{ "trace", required_argument, 0, O_TRACE },
 		{ "serial-in", required_argument, 0, O_SERIAL_IN },
+		{ "cost", required_argument, 0, O_COST },
+		{ "no-baseline", no_argument, 0, O_NO_BASELINE },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int ch;
 
 	*o = (struct run_opts){ .strategy = "native", .isa = "x86", .mem_mib = DEFAULT_MEM_MIB,
-				.max_insns = DEFAULT_MAX_INSNS };
+				.max_insns = DEFAULT_MAX_INSNS, .cost = "era2006" };
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":w:s:qh", longs, NULL)) != -1) {
@@ -82,6 +92,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_JSON: o->json = optarg; break;
 		case O_TRACE: o->trace = optarg; break;
 		case O_SERIAL_IN: o->serial_in = optarg; break;
+		case O_COST: o->cost = optarg; break;
+		case O_NO_BASELINE: o->no_baseline = true; break;
 		case O_DISK:
 			if (o->ndisks == 2)
 				return usage_error("run", "--disk given more than twice");
@@ -125,14 +137,36 @@ static void print_count(FILE *f, uint64_t v)
 	fputs(out, f);
 }
 
-static void print_summary(FILE *f, const struct run_opts *o, struct vm *vm,
-			  const struct vm_result *r)
-{
-	const struct cpu_counters *k = &vm->cpu->ctr;
-	double mips = r->host_seconds > 0 ? vm->cpu->insns / r->host_seconds / 1e6 : 0;
+struct run_report {
+	const struct run_opts *o;
+	struct vm *vm;
+	struct vm_result r;
+	const struct cost_model *cost;
+	struct modeled mod;
+	bool have_baseline;
+	double baseline_cycles;
+	const char *baseline_error;
+};
 
-	fprintf(f, "vmmsim: %s under %s: %s, %s\n", o->workload_name, o->strategy,
-		vm_outcome_name(r->outcome), r->msg);
+static double guest_mips(const struct run_report *rep)
+{
+	return rep->r.host_seconds > 0 ? rep->vm->cpu->insns / rep->r.host_seconds / 1e6 : 0;
+}
+
+static void print_component(FILE *f, const char *name, double v, double total)
+{
+	if (v > 0)
+		fprintf(f, "    %-12s %16.0f  %5.1f%%\n", name, v, total > 0 ? 100 * v / total : 0);
+}
+
+static void print_summary(FILE *f, const struct run_report *rep)
+{
+	const struct vm *vm = rep->vm;
+	const struct cpu_counters *k = &vm->cpu->ctr;
+	const struct modeled *m = &rep->mod;
+
+	fprintf(f, "vmmsim: %s under %s: %s, %s\n", rep->o->workload_name, rep->o->strategy,
+		vm_outcome_name(rep->r.outcome), rep->r.msg);
 	fprintf(f, "  guest instructions  ");
 	print_count(f, vm->cpu->insns);
 	fprintf(f, " (CPL0 ");
@@ -145,15 +179,42 @@ static void print_summary(FILE *f, const struct run_opts *o, struct vm *vm,
 	}
 	fprintf(f, ", CPL3 ");
 	print_count(f, k->insns_cpl3);
-	fprintf(f, ")\n  host time           %.3f s, %.1f guest MIPS\n", r->host_seconds, mips);
+	fprintf(f, ")\n");
+	if (vm->ctr.diverged_popf || vm->ctr.diverged_reveal)
+		fprintf(f, "  DIVERGED            the guest saw x86's sensitive instructions misbehave: "
+			   "%llu POPF lost an IF/IOPL change, %llu reads showed the real privilege\n",
+			(unsigned long long)vm->ctr.diverged_popf,
+			(unsigned long long)vm->ctr.diverged_reveal);
+	fprintf(f, "  modeled cycles      %.0f (%s cost model, %.6f s at %.1f GHz)", m->total,
+		rep->cost->name, m->total / (rep->cost->clock_ghz * 1e9), rep->cost->clock_ghz);
+	if (rep->have_baseline)
+		fprintf(f, ", overhead %.3fx native\n", m->total / rep->baseline_cycles);
+	else if (rep->baseline_error)
+		fprintf(f, ", overhead unknown (native baseline: %s)\n", rep->baseline_error);
+	else
+		fputc('\n', f);
+	print_component(f, "guest", m->guest, m->total);
+	print_component(f, "memory", m->memory, m->total);
+	print_component(f, "walks", m->walks, m->total);
+	print_component(f, "events", m->events, m->total);
+	print_component(f, "devices", m->devices, m->total);
+	print_component(f, "transitions", m->transitions, m->total);
+	print_component(f, "emulation", m->emulation, m->total);
+	print_component(f, "shadow", m->shadow, m->total);
+	fprintf(f, "  host time           %.3f s, %.1f guest MIPS\n", rep->r.host_seconds,
+		guest_mips(rep));
 	fprintf(f, "  host cycles         ");
-	print_count(f, r->host_cycles);
+	print_count(f, rep->r.host_cycles);
 	fprintf(f, " (PAPI real-time cycles); hardware counters unavailable on this host\n");
+	if (vm->ctr.exits)
+		model_print_exit_table(vm, f);
 }
 
-static void write_json(FILE *f, const struct run_opts *o, struct vm *vm,
-		       const struct vm_result *r, const struct stats *st)
+static void write_json(FILE *f, const struct run_report *rep, const struct stats *st)
 {
+	const struct run_opts *o = rep->o;
+	const struct vm *vm = rep->vm;
+	const struct modeled *m = &rep->mod;
 	struct json j;
 	struct utsname un;
 	const struct cpu_tlb_config *t = &vm->cfg.cpu.tlb;
@@ -171,6 +232,7 @@ static void write_json(FILE *f, const struct run_opts *o, struct vm *vm,
 	json_str(&j, "kernel", o->kernel);
 	json_str(&j, "strategy", o->strategy);
 	json_str(&j, "isa", o->isa);
+	json_str(&j, "cost_model", rep->cost->name);
 	json_u64(&j, "mem_mib", o->mem_mib);
 	json_str(&j, "append", o->append ? o->append : "");
 	json_u64(&j, "max_insns", o->max_insns);
@@ -189,18 +251,57 @@ static void write_json(FILE *f, const struct run_opts *o, struct vm *vm,
 	json_obj_end(&j);
 
 	json_obj(&j, "result");
-	json_str(&j, "outcome", vm_outcome_name(r->outcome));
-	if (r->outcome == VM_EXITED)
-		json_u64(&j, "exit_value", r->exit_value);
+	json_str(&j, "outcome", vm_outcome_name(rep->r.outcome));
+	if (rep->r.outcome == VM_EXITED)
+		json_u64(&j, "exit_value", rep->r.exit_value);
 	else
 		json_null(&j, "exit_value");
-	json_str(&j, "message", r->msg);
+	json_str(&j, "message", rep->r.msg);
+	json_bool(&j, "diverged", vm->ctr.diverged_popf || vm->ctr.diverged_reveal);
+	json_obj_end(&j);
+
+	json_obj(&j, "modeled");
+	json_dbl(&j, "cycles", m->total);
+	json_dbl(&j, "seconds", m->total / (rep->cost->clock_ghz * 1e9));
+	if (rep->have_baseline) {
+		json_dbl(&j, "native_cycles", rep->baseline_cycles);
+		json_dbl(&j, "overhead", m->total / rep->baseline_cycles);
+	}
+	json_obj(&j, "components");
+	json_dbl(&j, "guest", m->guest);
+	json_dbl(&j, "memory", m->memory);
+	json_dbl(&j, "walks", m->walks);
+	json_dbl(&j, "events", m->events);
+	json_dbl(&j, "devices", m->devices);
+	json_dbl(&j, "transitions", m->transitions);
+	json_dbl(&j, "emulation", m->emulation);
+	json_dbl(&j, "shadow", m->shadow);
+	json_obj_end(&j);
+	json_obj(&j, "exits");
+	for (unsigned r = 0; r < EXIT_COUNT; r++) {
+		const struct exit_stat *e = &vm->ctr.exit[r];
+		if (!e->count)
+			continue;
+		json_obj(&j, exit_reason_names[r]);
+		json_u64(&j, "samples", e->count);
+		json_dbl(&j, "cycles", e->cycles);
+		json_dbl(&j, "min", e->min);
+		json_dbl(&j, "max", e->max);
+		json_obj_end(&j);
+	}
+	json_obj_end(&j);
+	json_obj_end(&j);
+
+	json_obj(&j, "cost_model");
+	json_str(&j, "name", rep->cost->name);
+	json_str(&j, "path", rep->cost->path);
+	json_str(&j, "contents", rep->cost->text);
 	json_obj_end(&j);
 
 	json_obj(&j, "host");
-	json_dbl(&j, "seconds", r->host_seconds);
-	json_dbl(&j, "guest_mips", r->host_seconds > 0 ? vm->cpu->insns / r->host_seconds / 1e6 : 0);
-	json_u64(&j, "real_cycles", r->host_cycles);
+	json_dbl(&j, "seconds", rep->r.host_seconds);
+	json_dbl(&j, "guest_mips", guest_mips(rep));
+	json_u64(&j, "real_cycles", rep->r.host_cycles);
 	json_str(&j, "hw_counters", "unavailable");
 	if (uname(&un) == 0) {
 		json_str(&j, "kernel", un.release);
@@ -224,9 +325,43 @@ static FILE *open_out(const char *path, const char *what)
 	return f;
 }
 
+/* The same guest natively, quietly, for the overhead figure. */
+static void run_baseline(const struct vm_config *cfg, struct run_report *rep)
+{
+	struct vm_config b = *cfg;
+	char err[256];
+	FILE *null = fopen("/dev/null", "w");
+
+	b.strategy = strategy_find("native");
+	b.serial_out = null;
+	b.trace = NULL;
+	b.cpu.isa_virtualizable = false;
+	if (cfg->serial_in)
+		b.serial_in = NULL;	/* the input file was consumed by the real run */
+	struct vm *vm = vm_create(&b, err, sizeof(err));
+	if (vm) {
+		struct vm_result r;
+		struct modeled m;
+		vm_run(vm, &r);
+		model_compute(vm, cfg->cost, &m);
+		if (r.outcome == VM_EXITED || r.outcome == VM_HALTED) {
+			rep->have_baseline = true;
+			rep->baseline_cycles = m.total;
+		} else {
+			rep->baseline_error = "the native run did not finish";
+		}
+		vm_destroy(vm);
+	} else {
+		rep->baseline_error = "the native run could not start";
+	}
+	if (null)
+		fclose(null);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
+	struct cost_model cost;
 	char err[512];
 	int rc = parse_args(argc, argv, &o);
 
@@ -243,52 +378,63 @@ int cmd_run(int argc, char **argv)
 		return usage_error("run", "--isa virtualizable needs a monitor strategy (such as "
 				   "trap+shadow): under %s the guest itself would take the traps",
 				   st->name);
+	if (cost_load(&cost, o.cost, costs_dir(), err, sizeof(err)))
+		return usage_error("run", "%s", err);
 
 	struct vm_config cfg = {
-		.kernel = o.kernel, .cmdline = o.append, .mem_mib = (uint32_t)o.mem_mib,
+		.kernel = o.kernel, .cmdline = o.append,
+		.mem_mib = o.mem_mib > 0xffffffffull ? 0 : (uint32_t)o.mem_mib,
 		.disks = { o.disks[0], o.disks[1] }, .serial_out = stdout,
-		.strategy = st, .max_insns = o.max_insns,
+		.strategy = st, .max_insns = o.max_insns, .cost = &cost,
 	};
-	if (o.mem_mib > 0xffffffffull)
-		cfg.mem_mib = 0;
 	cpu_default_config(&cfg.cpu);
 	cfg.cpu.isa_virtualizable = !strcmp(o.isa, "virtualizable");
 
 	FILE *json = NULL, *serial_in = NULL;
-	if (o.serial_in && !(serial_in = fopen(o.serial_in, "rb")))
-		return usage_error("run", "--serial-in %s: cannot open", o.serial_in);
+	rc = EXIT_USAGE;
+	if (o.serial_in && !(serial_in = fopen(o.serial_in, "rb"))) {
+		usage_error("run", "--serial-in %s: cannot open", o.serial_in);
+		goto out;
+	}
 	cfg.serial_in = serial_in;
 	if (o.trace && !(cfg.trace = open_out(o.trace, "--trace")))
-		return EXIT_USAGE;
+		goto out;
 	if (o.json && !(json = open_out(o.json, "--json")))
-		return EXIT_USAGE;
+		goto out;
 
-	struct vm *vm = vm_create(&cfg, err, sizeof(err));
-	if (!vm) {
+	struct run_report rep = { .o = &o, .cost = &cost };
+	rep.vm = vm_create(&cfg, err, sizeof(err));
+	if (!rep.vm) {
 		fprintf(stderr, "vmmsim run: %s\n", err);
-		return EXIT_USAGE;
+		goto out;
 	}
-	struct vm_result r;
-	vm_run(vm, &r);
+	vm_run(rep.vm, &rep.r);
 	fflush(stdout);
+	model_compute(rep.vm, &cost, &rep.mod);
+	bool wedged = rep.r.outcome != VM_EXITED && rep.r.outcome != VM_HALTED;
+	if (st->cpu && !o.no_baseline && !wedged)
+		run_baseline(&cfg, &rep);
 
-	bool wedged = r.outcome != VM_EXITED && r.outcome != VM_HALTED;
 	if (!o.quiet || wedged)
-		print_summary(stderr, &o, vm, &r);
+		print_summary(stderr, &rep);
 	if (wedged)
-		vm_dump(vm, stderr);
+		vm_dump(rep.vm, stderr);
 	if (json) {
-		struct stats st_rows;
-		stats_init(&st_rows);
-		vm_collect_stats(vm, &st_rows);
-		write_json(json, &o, vm, &r, &st_rows);
-		stats_free(&st_rows);
-		fclose(json);
+		struct stats rows;
+		stats_init(&rows);
+		vm_collect_stats(rep.vm, &rows);
+		write_json(json, &rep, &rows);
+		stats_free(&rows);
 	}
+	vm_destroy(rep.vm);
+	rc = wedged ? EXIT_WEDGED : EXIT_OK;
+out:
+	if (json)
+		fclose(json);
 	if (cfg.trace)
 		fclose(cfg.trace);
 	if (serial_in)
 		fclose(serial_in);
-	vm_destroy(vm);
-	return wedged ? EXIT_WEDGED : EXIT_OK;
+	cost_free(&cost);
+	return rc;
 }

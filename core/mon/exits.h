@@ -53,8 +53,8 @@ extern const char *const exit_reason_descs[EXIT_COUNT];
 
 struct exit_stat {
 	uint64_t count;
-	uint64_t cycles;		/* modeled cycles spent in these exits */
-	uint64_t min, max;		/* per exit, modeled cycles */
+	double cycles;			/* modeled cycles spent in these exits */
+	double min, max;		/* per exit, modeled cycles */
 };
 
 /* Monitor counters: CTR(field, unit, description), as for the CPU. */

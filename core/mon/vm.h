@@ -33,6 +33,7 @@ struct vm_config {
 	struct cpu_config cpu;
 	uint64_t max_insns;		/* 0: no budget */
 	FILE *trace;			/* one line per exit, or NULL */
+	const struct cost_model *cost;	/* prices exits as they happen */
 };
 
 enum vm_outcome {
@@ -63,6 +64,8 @@ struct vm {
 	const struct strategy *strat;
 	void *cpu_priv, *mmu_priv;	/* the strategy's own state */
 	struct mon_counters ctr;
+	/* Modeled cycles of exits, accumulated by exit_account. */
+	double cyc_transitions, cyc_emulation, cyc_shadow;
 	bool exit_requested;
 	uint32_t exit_value;
 };
