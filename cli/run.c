@@ -374,7 +374,7 @@ int cmd_run(int argc, char **argv)
 	if (!st)
 		return usage_error("run", "-s %s: no such strategy (see 'vmmsim list strategies')",
 				   o.strategy);
-	if (!strcmp(o.isa, "virtualizable") && !st->cpu)
+	if (!strcmp(o.isa, "virtualizable") && !(st->cpu && st->cpu->attach))
 		return usage_error("run", "--isa virtualizable needs a monitor strategy (such as "
 				   "trap+shadow): under %s the guest itself would take the traps",
 				   st->name);
@@ -412,7 +412,7 @@ int cmd_run(int argc, char **argv)
 	fflush(stdout);
 	model_compute(rep.vm, &cost, &rep.mod);
 	bool wedged = rep.r.outcome != VM_EXITED && rep.r.outcome != VM_HALTED;
-	if (st->cpu && !o.no_baseline && !wedged)
+	if (strcmp(st->name, "native") && !o.no_baseline && !wedged)
 		run_baseline(&cfg, &rep);
 
 	if (!o.quiet || wedged)

@@ -6,10 +6,18 @@
 #include <string.h>
 
 #include "core/mon/strategy.h"
+#include "strategies/shadow/shadow.h"
+
+extern const struct cpu_virt_ops trap_cpu, fullsim_cpu;
 
 const struct strategy strategies[] = {
 	{ "native", "no monitor: the guest owns the simulated hardware (the baseline)",
 	  NULL, NULL, "native" },
+	{ "fullsim", "complete machine simulation: every instruction interpreted, every access "
+		     "translated in software (SimOS/Bochs style)", &fullsim_cpu, NULL, "fullsim" },
+	{ "trap+shadow", "trap-and-emulate: guest kernel deprivileged to ring 1, privileged "
+			 "instructions trap and are emulated; shadow page tables", &trap_cpu,
+	  &shadow_mmu, "trap" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -9,6 +9,7 @@
 #include "core/cpu/code.h"
 #include "core/cpu/exec.h"
 #include "core/cpu/seg.h"
+#include "core/cpu/emu.h"
 
 #define EFLAGS_WRITABLE (EFLAGS_ARITH | EFLAGS_TF | EFLAGS_IF | EFLAGS_DF | EFLAGS_IOPL | \
 			 EFLAGS_NT | EFLAGS_RF | EFLAGS_VM | EFLAGS_AC | EFLAGS_VIF |      \
@@ -202,4 +203,45 @@ void cpu_dump(const struct cpu *c, FILE *f)
 	fprintf(f, "  gdtr=%08x/%04x idtr=%08x/%04x\n", c->gdtr.base, c->gdtr.limit, c->idtr.base,
 		c->idtr.limit);
 	fprintf(f, "  cr0=%08x cr2=%08x cr3=%08x cr4=%08x\n", c->cr0, c->cr2, c->cr3, c->cr4);
+}
+
+void cpu_load_seg(struct cpu *c, unsigned sreg, uint16_t sel, uint32_t lo, uint32_t hi)
+{
+	seg_fill(&c->seg[sreg], sel, (struct desc){ lo, hi });
+}
+
+void cpu_set_privilege(struct cpu *c, unsigned cpl)
+{
+	cpu_set_cpl(c, cpl);
+}
+
+void cpu_write_cr3(struct cpu *c, uint32_t v)
+{
+	c->cr3 = v & (PAGE_MASK | PTE_PWT | PTE_PCD);
+	mmu_flush(c, c->cr4 & CR4_PGE);
+}
+
+void cpu_write_cr0(struct cpu *c, uint32_t v)
+{
+	uint32_t old = c->cr0;
+
+	c->cr0 = v | CR0_ET;
+	if ((old ^ c->cr0) & CR0_PG)
+		mmu_flush(c, false);
+	if ((old ^ c->cr0) & (CR0_PG | CR0_WP))
+		stlb_flush_all(c);
+}
+
+void cpu_write_cr4(struct cpu *c, uint32_t v)
+{
+	uint32_t old = c->cr4;
+
+	c->cr4 = v;
+	if ((old ^ v) & (CR4_PSE | CR4_PGE))
+		mmu_flush(c, false);
+}
+
+void cpu_invlpg(struct cpu *c, uint32_t lin)
+{
+	mmu_invlpg(c, lin);
 }

@@ -14,6 +14,7 @@
 #include "core/cpu/decode.h"
 
 #include "core/cpu/code.h"
+#include "core/cpu/emu.h"
 #include "core/cpu/exec.h"
 
 static ZydisDecoder dec32, dec16;
@@ -331,4 +332,43 @@ bool decode_one(struct cpu *c, struct insn *out, const uint8_t *buf, unsigned av
 		 ops);
 	out->flags |= INSN_END;
 	return ZYAN_SUCCESS(st);
+}
+
+bool emu_decode(const uint8_t *buf, unsigned avail, bool code32, struct emu_insn *out)
+{
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct insn i = { 0 };
+	struct dec d = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (!ZYAN_SUCCESS(zdecode(code32, buf, avail, &zi, ops)) || !summarize(&i, &d, &zi, ops))
+		return false;
+	out->mnem = i.mnem;
+	out->len = i.len;
+	out->opsz = i.opsz;
+	out->a16 = i.flags & INSN_A16;
+	out->rep = i.flags & INSN_REP;
+	out->repne = i.flags & INSN_REPNE;
+	out->far = zi.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR;
+	out->n = d.n;
+	for (unsigned k = 0; k < d.n; k++) {
+		out->kind[k] = (enum emu_kind)d.kind[k];
+		out->size[k] = d.size[k];
+		out->reg[k] = d.reg[k];
+	}
+	out->base = i.base;
+	out->index = i.index;
+	out->scale = i.scale;
+	out->seg = i.seg;
+	out->disp = i.disp;
+	out->imm = i.imm;
+	out->imm2 = i.imm2;
+	return true;
+}
+
+uint32_t emu_ea(const struct cpu *c, const struct emu_insn *e)
+{
+	uint32_t a = c->r[e->base] + (c->r[e->index] << e->scale) + e->disp;
+	return e->a16 ? a & 0xffff : a;
 }

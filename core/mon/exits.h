@@ -30,6 +30,7 @@
 	X(GDTR_IDTR_ACCESS, 46, "LGDT, LIDT")                                           \
 	X(LDTR_TR_ACCESS, 47, "LLDT, LTR")                                              \
 	X(EPT_VIOLATION, 48, "nested-paging fault")                                     \
+	X(WBINVD, 54, "WBINVD, INVD")                                                   \
 	X(INTERRUPT_FLAG, 100, "CLI, STI, POPF (interrupt flag emulation)")             \
 	X(SEGMENT_LOAD, 101, "segment load that needs the monitor (ring compression)") \
 	X(IRET, 102, "IRET emulated by the monitor")                                    \

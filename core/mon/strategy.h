@@ -23,6 +23,9 @@ struct cpu_virt_ops {
 	const char *name;
 	/* Monitor memory (machine RAM above the guest's) this strategy needs. */
 	uint32_t monitor_bytes;
+	/* Virtual CPL of code running at each physical CPL (ring compression);
+	 * NULL: the same. */
+	const uint8_t *vcpl_of;
 	/* Called once the guest's boot state is in the vCPU and the machine
 	 * is built; installs hooks. -1 with a reason on failure. */
 	int (*attach)(struct vm *vm, char *err, size_t errlen);
@@ -30,6 +33,15 @@ struct cpu_virt_ops {
 	/* Virtual CPU state for the status-3 dump (the physical CPU is dumped
 	 * by the caller). */
 	void (*dump)(struct vm *vm, FILE *f);
+};
+
+/* What a physical page fault was, for the MMU. */
+enum mmu_pf {
+	MMU_PF_GUEST,	/* the guest's own fault: reflect it with *guest_err */
+	MMU_PF_HIDDEN,	/* resolved by the monitor: retry the instruction */
+	MMU_PF_STEP,	/* a write to a traced page: let the instruction run one
+			   step with the page writable, then call step_done */
+	MMU_PF_MMIO,	/* the guest touched device memory: emulate the access */
 };
 
 /* MMU virtualization, driven by the CPU strategy's emulation. */
@@ -42,15 +54,17 @@ struct mmu_virt_ops {
 	void (*paging_changed)(struct vm *vm);
 	/* The guest executed INVLPG for a linear address. */
 	void (*invlpg)(struct vm *vm, uint32_t lin);
-	/* A physical #PF at lin with error err while the guest ran: true if
-	 * the MMU resolved it (a hidden fault or a traced write), false if it
-	 * is the guest's own fault; *guest_err then holds the error code the
-	 * guest must see. */
-	bool (*page_fault)(struct vm *vm, uint32_t lin, uint32_t err, uint32_t *guest_err);
-	/* Guest-linear to guest-physical through the guest's own tables, for
-	 * the monitor's emulation; false if unmapped. */
+	/* A physical #PF at lin with error err while the guest ran. */
+	enum mmu_pf (*page_fault)(struct vm *vm, uint32_t lin, uint32_t err, uint32_t *guest_err);
+	/* After an MMU_PF_STEP: the faulting instruction has run one step. */
+	void (*step_done)(struct vm *vm);
+	/* Guest-linear to guest-physical through the guest's own tables (with
+	 * the accessed/dirty updates a CPU would make); false with the #PF
+	 * error code the guest would see. */
 	bool (*guest_translate)(struct vm *vm, uint32_t lin, bool write, bool user,
 				uint32_t *gpa, uint32_t *pf_err);
+	/* The monitor wrote guest-physical [gpa, gpa+len) itself. */
+	void (*wrote)(struct vm *vm, uint32_t gpa, uint32_t len);
 };
 
 /* A strategy as the user names it ("trap+shadow"). */

@@ -77,6 +77,20 @@ void vm_pio_write(struct vm *vm, uint16_t port, unsigned size, uint32_t v)
 	bus_pio_write(&vm->bus, port, size, v);
 }
 
+void vm_intr_update(struct vm *vm)
+{
+	bool level = vm->intr_level && (!vm->intr_gate || vm->intr_gate(vm));
+	cpu_set_intr(vm->cpu, level);
+}
+
+static void vm_intr_pin(void *opaque, int level)
+{
+	struct vm *vm = opaque;
+
+	vm->intr_level = level != 0;
+	vm_intr_update(vm);
+}
+
 static void on_debug_exit(void *opaque, uint32_t value)
 {
 	struct vm *vm = opaque;
@@ -138,6 +152,8 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 		mon_bytes += st->mmu->monitor_bytes;
 	if (phys_init(&vm->phys, cfg->mem_mib << 20, mon_bytes, err, errlen))
 		goto fail;
+	vm->mon_cpu_base = vm->phys.guest_size;
+	vm->mon_mmu_base = vm->mon_cpu_base + (st && st->cpu ? st->cpu->monitor_bytes : 0);
 	clock_init(&vm->clock, NULL);
 	bus_init(&vm->bus);
 	vm->cpu = cpu_new(&vm->phys, &vm->clock, &cfg->cpu, err, errlen);
@@ -149,7 +165,7 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 		.disks = { cfg->disks[0], cfg->disks[1] },
 		.on_exit = on_debug_exit, .exit_opaque = vm,
 	};
-	struct intr_pin pin = { .set = cpu_set_intr, .cpu = vm->cpu };
+	struct intr_pin pin = { .set = vm_intr_pin, .cpu = vm };
 	if (pc_devices_init(&vm->pc, &vm->bus, &vm->clock, &vm->phys, &pcc, &pin, err, errlen))
 		goto fail;
 	vm->pc_up = true;
@@ -259,6 +275,17 @@ void vm_collect_stats(struct vm *vm, struct stats *s)
 	cpu_sync_counters(vm->cpu);
 	stats_add(s, "vm.cpu.insns", "insns", "guest instructions retired", vm->cpu->insns);
 	stats_add_table(s, "vm.cpu", cpu_counter_descs, &vm->cpu->ctr);
+	/* Instructions by the guest's own (virtual) privilege level. */
+	const uint64_t *by_cpl = &vm->cpu->ctr.insns_cpl0;
+	uint64_t vcpl[4] = { 0, 0, 0, 0 };
+	for (unsigned p = 0; p < 4; p++) {
+		const struct cpu_virt_ops *cv = vm->strat ? vm->strat->cpu : NULL;
+		vcpl[cv && cv->vcpl_of ? cv->vcpl_of[p] : p] += by_cpl[p];
+	}
+	for (unsigned v = 0; v < 4; v++) {
+		snprintf(path, sizeof(path), "vm.guest.insns_vcpl%u", v);
+		stats_add(s, path, "insns", "guest instructions at this virtual CPL", vcpl[v]);
+	}
 	stats_add_table(s, "vm.mon", mon_counter_descs, &vm->ctr);
 	for (unsigned r = 0; r < EXIT_COUNT; r++) {
 		snprintf(path, sizeof(path), "vm.mon.exits.%s", exit_reason_names[r]);

@@ -19,6 +19,7 @@
 #include "core/mmu/phys.h"
 #include "core/mon/exits.h"
 #include "core/mon/strategy.h"
+#include "core/mon/vcpu.h"
 
 struct stats;
 struct cost_model;
@@ -63,7 +64,19 @@ struct vm {
 	struct boot_state boot;
 	const struct strategy *strat;
 	void *cpu_priv, *mmu_priv;	/* the strategy's own state */
+	struct vcpu vcpu;
+	/* Monitor memory: the CPU strategy's, then the MMU strategy's, above
+	 * guest RAM in machine memory. */
+	uint32_t mon_cpu_base, mon_mmu_base;
+	/* Page table mapping the monitor's own linear window (top 4 MiB), to be
+	 * put in every page directory the monitor builds; 0 if none. */
+	uint32_t window_pt;
 	struct mon_counters ctr;
+	/* The interrupt controller's INTR output. Without a gate it drives the
+	 * CPU directly; a monitor that virtualizes IF installs a gate and
+	 * decides what the physical CPU sees (vm_intr_update). */
+	bool intr_level;
+	bool (*intr_gate)(struct vm *vm);
 	/* Modeled cycles of exits, accumulated by exit_account. */
 	double cyc_transitions, cyc_emulation, cyc_shadow;
 	bool exit_requested;
@@ -85,6 +98,9 @@ void vm_collect_stats(struct vm *vm, struct stats *s);
 void vm_dump(struct vm *vm, FILE *f);
 
 const char *vm_outcome_name(enum vm_outcome o);
+
+/* Re-evaluates the gated INTR line (after the virtual IF changed). */
+void vm_intr_update(struct vm *vm);
 
 /* The platform's port/MMIO/interrupt paths, for monitors that emulate. */
 uint32_t vm_pio_read(struct vm *vm, uint16_t port, unsigned size);

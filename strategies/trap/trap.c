@@ -1,0 +1,414 @@
+/*
+ * Trap-and-emulate on x86 (the lecture's "run the virtual machine directly
+ * on the CPU at a non-privileged level"), with ring compression as the
+ * classical x86 monitors did it:
+ *
+ * - The guest kernel runs at physical CPL 1 (not 3: its data segments and
+ *   supervisor-only pages must stay usable without a monitor round trip),
+ *   guest user code at CPL 3, both with IOPL 0. So CLI, STI, HLT, IN/OUT,
+ *   moves to control registers, descriptor-table loads and every other
+ *   CPL-0-only instruction raise #GP and are emulated on the virtual CPU
+ *   (core/mon/vcpu.h). Every exception, interrupt and INT n reaches the
+ *   monitor (the hook table is its IDT) and is delivered to the guest
+ *   through the guest's own IDT and TSS (deliver.c).
+ * - The physical GDT is a shadow of the guest's in the monitor's linear
+ *   window (the top 4 MiB, mapped by every shadow page directory,
+ *   supervisor-only): DPL 0 descriptors become DPL 1, and every segment's
+ *   limit is cut below the window, which is what keeps the guest kernel at
+ *   CPL 1 out of the monitor.
+ * - x86 stays faithful: POPF and IRET silently drop IF/IOPL changes at
+ *   CPL 1, PUSHF shows the real IF, MOV from CS/SS shows RPL 1, SGDT/SIDT/
+ *   SLDT/STR/SMSW show the monitor's tables, LAR/LSL show DPL 1 and the cut
+ *   limits. None of these trap; the monitor counts them (hooks.sensitive)
+ *   and reports the divergence. With --isa virtualizable they trap and are
+ *   emulated, and the guest cannot tell.
+ * - The virtual IF must follow IRET, which does not trap at CPL 1 on its
+ *   own. So the monitor makes every IRET trap: frames it pushes for the
+ *   guest kernel carry the guest's own CS (RPL 0, below CPL 1: #GP), and
+ *   the shadow copies of user code descriptors are marked not present, so
+ *   any load of a user CS (IRET or RETF to user mode) raises #NP. The
+ *   monitor then emulates the return with the guest's descriptor, and
+ *   tracks the virtual IF exactly. Only POPF (and an IRET through a CS the
+ *   guest read with MOV from CS) loses it, as the lecture says.
+ * - The virtual IF gates the interrupt controller's INTR line on its way
+ *   to the physical CPU, whose own IF stays 1.
+ * Not modelled: virtual-8086 mode, task switches, LDT descriptors with a
+ *   base in the monitor window, expand-down segments reaching the window.
+ */
+#include "strategies/trap/trap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t vcpl_of_pcpl[4] = { 0, 0, 2, 3 };
+
+static uint8_t *mon_page(struct vm *vm, unsigned page)
+{
+	return vm->phys.ram + trap_of(vm)->mon + page * PAGE_SIZE;
+}
+
+/* ---- descriptors ---- */
+
+bool guest_desc(struct vm *vm, uint16_t sel, struct desc *d)
+{
+	const struct vcpu *v = &vm->vcpu;
+	uint32_t base, limit, off = sel & ~7u;
+	struct gfault f;
+	uint32_t w[2];
+
+	if (sel & SEL_TI) {
+		if (!(v->ldtr.attr & DESC_P))
+			return false;
+		base = v->ldtr.base;
+		limit = v->ldtr.limit;
+	} else {
+		base = v->gdtr.base;
+		limit = v->gdtr.limit;
+	}
+	if (off + 7 > limit || !gmem_read(vm, base + off, w, 8, false, &f))
+		return false;
+	d->lo = w[0];
+	d->hi = w[1];
+	return true;
+}
+
+/* The physical form of a guest code/data descriptor: DPL 0 -> 1, limit cut
+ * below the monitor window (rounded down to what the G bit can say). */
+static struct desc compress(struct desc d)
+{
+	unsigned a = desc_attr(d);
+
+	if (!(a & DESC_S))
+		return d;
+	if (DESC_DPL(a) == 0)
+		d.hi |= 1u << 13;
+	uint32_t base = desc_base(d), limit = desc_limit(d);
+	bool down = !(a & DESC_TYPE_CODE) && (a & DESC_TYPE_E);
+	if (!down && base < WINDOW_BASE && limit > WINDOW_BASE - 1 - base) {
+		uint32_t max = WINDOW_BASE - 1 - base, field;
+		d.hi &= ~(0xfu << 16);
+		if (max > 0xfffff) {
+			field = ((max + 1) >> 12) - 1;
+			d.hi |= 1u << 23;
+		} else {
+			field = max;
+			d.hi &= ~(1u << 23);
+		}
+		d.lo = (d.lo & 0xffff0000u) | (field & 0xffff);
+		d.hi |= field & 0xf0000;
+	}
+	return d;
+}
+
+static void put_gdt(struct vm *vm, unsigned index, struct desc d)
+{
+	memcpy(mon_page(vm, 0) + index * 8, &d, 8);
+}
+
+/* Slot index of the shadow GDT from guest slot index. */
+void shadow_gdt_entry(struct vm *vm, unsigned index)
+{
+	struct desc d = { 0, 0 };
+
+	if (index == 0 || index >= 8190)
+		return;
+	if (!guest_desc(vm, (uint16_t)(index << 3), &d)) {
+		put_gdt(vm, index, (struct desc){ 0, 0 });
+		return;
+	}
+	unsigned a = desc_attr(d);
+	d = compress(d);
+	/* User code: not present in the shadow, so loading it traps. */
+	if ((a & DESC_S) && (a & DESC_TYPE_CODE) && DESC_DPL(a) == 3)
+		d.hi &= ~(DESC_P << 8);
+	/* The guest's TSSs and LDTs are never loaded physically. */
+	if (!(a & DESC_S))
+		d.hi &= ~(DESC_P << 8);
+	put_gdt(vm, index, d);
+}
+
+void shadow_gdt_sync(struct vm *vm)
+{
+	memset(mon_page(vm, 0), 0, 8190 * 8);
+	for (unsigned k = 1; k <= vm->vcpu.gdtr.limit / 8u && k < 8190; k++)
+		shadow_gdt_entry(vm, k);
+}
+
+void load_phys_seg(struct vm *vm, unsigned sreg, uint16_t vsel, struct desc d)
+{
+	uint16_t psel = vsel;
+
+	if (sreg == SEG_CS || sreg == SEG_SS)
+		psel = (uint16_t)((vsel & ~3u) | p_rpl(vsel & 3u));
+	d = compress(d);
+	cpu_load_seg(vm->cpu, sreg, psel, d.lo, d.hi);
+}
+
+void load_phys_null(struct vm *vm, unsigned sreg, uint16_t vsel)
+{
+	cpu_load_seg(vm->cpu, sreg, vsel, 0, 0);
+}
+
+uint16_t virt_sel(struct vm *vm, unsigned sreg)
+{
+	uint16_t s = vm->cpu->seg[sreg].sel;
+
+	if (sreg == SEG_CS)
+		return (uint16_t)((s & ~3u) | vm->vcpu.cpl);
+	if (sreg == SEG_SS)
+		return (uint16_t)((s & ~3u) | v_rpl(s & 3u));
+	return s;
+}
+
+void set_vcpl(struct vm *vm, unsigned vcpl)
+{
+	vm->vcpu.cpl = vcpl;
+	cpu_set_privilege(vm->cpu, p_rpl(vcpl));
+}
+
+/* ---- flags ---- */
+
+#define VFLAGS (EFLAGS_IF | EFLAGS_IOPL)
+
+uint32_t virt_eflags(struct vm *vm)
+{
+	struct trap *t = trap_of(vm);
+	uint32_t f = (cpu_get_eflags(vm->cpu) & ~VFLAGS) | (vm->vcpu.eflags & VFLAGS);
+
+	if (t->stepping)
+		f = (f & ~EFLAGS_TF) | (t->guest_tf ? EFLAGS_TF : 0);
+	return f;
+}
+
+void set_virt_eflags(struct vm *vm, uint32_t f, uint32_t mask)
+{
+	uint32_t phys = cpu_get_eflags(vm->cpu);
+
+	vm->vcpu.eflags = (vm->vcpu.eflags & ~(mask & VFLAGS)) | (f & mask & VFLAGS);
+	mask &= ~VFLAGS;
+	phys = (phys & ~mask) | (f & mask);
+	cpu_set_eflags(vm->cpu, (phys & ~EFLAGS_IOPL) | EFLAGS_IF);
+	vm_intr_update(vm);
+}
+
+/* INTR reaches the physical CPU only when the guest would take it. */
+static bool intr_gate(struct vm *vm)
+{
+	return (vm->vcpu.eflags & EFLAGS_IF) && !trap_of(vm)->stepping;
+}
+
+/* ---- events ---- */
+
+static void reflect(struct vm *vm, const struct cpu_event *ev)
+{
+	vfault(vm, ev->vector, ev->err);
+}
+
+static void step_finish(struct vm *vm)
+{
+	struct trap *t = trap_of(vm);
+	uint32_t f = cpu_get_eflags(vm->cpu);
+
+	t->stepping = false;
+	cpu_set_eflags(vm->cpu, (f & ~EFLAGS_TF) | (t->guest_tf ? EFLAGS_TF : 0));
+	vm->strat->mmu->step_done(vm);
+	vm_intr_update(vm);
+}
+
+static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
+{
+	struct vm *vm = monitor;
+	struct trap *t = trap_of(vm);
+	uint32_t gerr;
+
+	switch (ev->kind) {
+	case CPU_EV_INTERRUPT:
+		vm->ctr.injected_irqs++;
+		exit_account(vm, EXIT_EXTERNAL_INTERRUPT, 0, NULL);
+		vdeliver(vm, CPU_EV_INTERRUPT, ev->vector, false, 0, ev->eip);
+		return true;
+	case CPU_EV_SOFTINT:
+		exit_account(vm, EXIT_SOFTWARE_INT, 0, NULL);
+		vdeliver(vm, CPU_EV_SOFTINT, ev->vector, false, 0, ev->eip);
+		return true;
+	case CPU_EV_EXCEPTION:
+		break;
+	}
+	switch (ev->vector) {
+	case X86_EXC_DB:
+		if (t->stepping) {
+			step_finish(vm);
+			return true;
+		}
+		break;
+	case X86_EXC_PF:
+		switch (vm->strat->mmu->page_fault(vm, c->cr2, ev->err, &gerr)) {
+		case MMU_PF_HIDDEN:
+			return true;
+		case MMU_PF_STEP:
+			t->stepping = true;
+			t->guest_tf = cpu_get_eflags(c) & EFLAGS_TF;
+			cpu_set_eflags(c, cpu_get_eflags(c) | EFLAGS_TF);
+			vm_intr_update(vm);
+			return true;
+		case MMU_PF_MMIO:
+			cpu_request_stop(c, CPU_STOP_UNSUPPORTED,
+					 "MMIO access under trap+shadow is not emulated yet");
+			return true;
+		case MMU_PF_GUEST: {
+			struct gfault f = { c->cr2, gerr };
+			vpage_fault(vm, &f);
+			return true;
+		}
+		}
+		break;
+	case X86_EXC_GP:
+	case X86_EXC_NP:
+		if (emulate(vm, ev->vector, ev->err))
+			return true;
+		break;
+	default:
+		break;
+	}
+	reflect(vm, ev);
+	return true;
+}
+
+/* x86's sensitive unprivileged instructions, seen in the guest kernel:
+ * what the deprivileged guest just saw differs from what it would on the
+ * bare machine. (In user mode they behave as natively.) */
+static void on_sensitive(void *monitor, struct cpu *c, enum cpu_sensitive s)
+{
+	struct vm *vm = monitor;
+
+	if (vm->vcpu.cpl != 0)
+		return;
+	if (s == SENS_POPF || s == SENS_IRET)
+		vm->ctr.diverged_popf++;
+	else
+		vm->ctr.diverged_reveal++;
+}
+
+/* ---- attach ---- */
+
+static void build_window(struct vm *vm)
+{
+	struct trap *t = trap_of(vm);
+	uint32_t *pt = (uint32_t *)mon_page(vm, MON_WPT_PAGE);
+
+	memset(mon_page(vm, 0), 0, MON_PAGES * PAGE_SIZE);
+	for (unsigned k = 0; k < MON_WPT_PAGE; k++)
+		pt[k] = (t->mon + k * PAGE_SIZE) | PTE_P | PTE_RW;
+	vm->window_pt = t->mon + MON_WPT_PAGE * PAGE_SIZE;
+
+	/* The monitor's TSS: no I/O bitmap (the base lies past the limit), so
+	 * every IN/OUT at CPL > IOPL faults. */
+	uint32_t iomap = 0x68u << 16;
+	memcpy(mon_page(vm, 16) + 0x64, &iomap, 4);
+	struct desc tss = { (0x67) | (WIN_TSS << 16),
+			    ((WIN_TSS >> 16) & 0xff) | (WIN_TSS & 0xff000000u) |
+				    ((DESC_P | SYS_TSS32_BUSY) << 8) };
+	put_gdt(vm, MON_TSS_SEL >> 3, tss);
+}
+
+static int trap_attach(struct vm *vm, char *err, size_t errlen)
+{
+	struct cpu *c = vm->cpu;
+	struct trap *t = calloc(1, sizeof(*t));
+	struct vcpu *v = &vm->vcpu;
+	struct desc d;
+
+	if (!t) {
+		snprintf(err, errlen, "out of memory for the monitor");
+		return -1;
+	}
+	vm->cpu_priv = t;
+	t->mon = vm->mon_cpu_base;
+	t->vdelivering = -1;
+
+	/* The virtual CPU starts as the guest's boot state. */
+	memset(v, 0, sizeof(*v));
+	v->active = true;
+	v->cpl = c->cpl;
+	v->eflags = cpu_get_eflags(c) & VFLAGS;
+	v->cr0 = c->cr0;
+	v->cr3 = c->cr3;
+	v->cr4 = c->cr4;
+	v->gdtr = c->gdtr;
+	v->idtr = c->idtr;
+	v->ldtr = c->seg[SEG_LDTR];
+	v->tr = c->seg[SEG_TR];
+
+	build_window(vm);
+	shadow_gdt_sync(vm);
+
+	/* The physical CPU: paging on (the shadow MMU sets CR3), the monitor's
+	 * tables, the guest's segments ring-compressed. */
+	c->gdtr = (struct dtr){ WIN_GDT, 0xffff };
+	c->idtr = (struct dtr){ WIN_IDT, 0x7ff };
+	cpu_write_cr4(c, v->cr4 & CR4_TSD);
+	cpu_write_cr0(c, CR0_PE | CR0_PG | CR0_WP | (v->cr0 & (CR0_MP | CR0_EM | CR0_TS | CR0_NE)));
+	for (unsigned s = 0; s < 6; s++) {
+		uint16_t sel = c->seg[s].sel;
+		if ((sel & ~3u) && guest_desc(vm, sel, &d))
+			load_phys_seg(vm, s, sel, d);
+		else if (!(sel & ~3u))
+			load_phys_null(vm, s, sel);
+		else {
+			/* Boot selectors the guest GDT does not describe: keep the
+			 * cached descriptors, compressed the same way. */
+			struct seg *p = &c->seg[s];
+			if (s == SEG_CS || s == SEG_SS)
+				p->sel = (uint16_t)((sel & ~3u) | p_rpl(sel & 3u));
+			if (DESC_DPL(p->attr) == 0)
+				p->attr |= 1u << DESC_DPL_SHIFT;
+			if (p->base < WINDOW_BASE && p->limit > WINDOW_BASE - 1 - p->base)
+				p->limit = WINDOW_BASE - 1 - p->base;
+			seg_derive(p);
+		}
+	}
+	struct desc tss;
+	memcpy(&tss, mon_page(vm, 0) + (MON_TSS_SEL & ~7u), 8);
+	cpu_load_seg(c, SEG_TR, MON_TSS_SEL, tss.lo, tss.hi);
+	cpu_load_seg(c, SEG_LDTR, 0, 0, 0);
+	set_vcpl(vm, v->cpl);
+	cpu_set_eflags(c, (cpu_get_eflags(c) & ~EFLAGS_IOPL) | EFLAGS_IF);
+
+	c->hooks.monitor = vm;
+	c->hooks.event = on_event;
+	c->hooks.sensitive = on_sensitive;
+	vm->intr_gate = intr_gate;
+	vm_intr_update(vm);
+	return 0;
+}
+
+static void trap_detach(struct vm *vm)
+{
+	free(vm->cpu_priv);
+	vm->cpu_priv = NULL;
+}
+
+static void trap_dump(struct vm *vm, FILE *f)
+{
+	const struct vcpu *v = &vm->vcpu;
+	static const char *const sn[6] = { "es", "cs", "ss", "ds", "fs", "gs" };
+
+	fprintf(f, "  cpl=%u if=%u iopl=%u eflags=%08x%s\n", v->cpl, !!(v->eflags & EFLAGS_IF),
+		(v->eflags & EFLAGS_IOPL) >> EFLAGS_IOPL_SHIFT, virt_eflags(vm),
+		v->halted ? " halted" : "");
+	fprintf(f, " ");
+	for (unsigned s = 0; s < 6; s++)
+		fprintf(f, " %s=%04x", sn[s], virt_sel(vm, s));
+	fprintf(f, "\n  gdtr=%08x/%04x idtr=%08x/%04x ldtr=%04x tr=%04x\n", v->gdtr.base,
+		v->gdtr.limit, v->idtr.base, v->idtr.limit, v->ldtr.sel, v->tr.sel);
+	fprintf(f, "  cr0=%08x cr2=%08x cr3=%08x cr4=%08x\n", v->cr0, v->cr2, v->cr3, v->cr4);
+}
+
+const struct cpu_virt_ops trap_cpu = {
+	.name = "trap",
+	.monitor_bytes = MON_PAGES * PAGE_SIZE,
+	.vcpl_of = vcpl_of_pcpl,
+	.attach = trap_attach,
+	.detach = trap_detach,
+	.dump = trap_dump,
+};
