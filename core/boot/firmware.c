@@ -42,13 +42,18 @@
  *    ET), CS 0x08, DS ES FS GS SS 0x10, GDTR as above, IDTR base 0 limit
  *    0x3ff (the real-mode IVT), LDTR and TR 0.
  *
- * Not modelled: the IVT, the BIOS code, ACPI/MP/SMBIOS tables, the option
+ *  - The MP floating pointer and configuration table in the BIOS area at
+ *    0xf5ba0 (mptable.c), inside the map's reserved [0xf0000, 1 MiB).
+ *
+ * Not modelled: the IVT, the BIOS code, ACPI/SMBIOS tables, the option
  * ROM's stack contents, and heap bytes QEMU leaves between the end of the
  * kernel and the command line page (vmmsim leaves zeros there).
  */
 #include "core/boot/firmware.h"
 
 #include <string.h>
+
+#include "core/boot/mptable.h"
 
 _Static_assert(sizeof(struct multiboot_info) == 88, "MBI is 88 bytes in QEMU");
 _Static_assert(sizeof(struct multiboot_mmap_entry) == 24, "mmap entry stride");
@@ -208,6 +213,11 @@ static void fw_entry_state(const struct fw_layout *l, const struct fw_handoff *h
 	out->gdtr.limit = MB_GDT_LIMIT;
 	out->idtr.base = 0;
 	out->idtr.limit = 0x3ff;
+}
+
+int fw_install_tables(struct phys *mem)
+{
+	return mptable_install(mem);
 }
 
 int fw_install(struct phys *mem, const struct fw_layout *l,

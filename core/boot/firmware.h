@@ -43,6 +43,12 @@ struct fw_handoff {
 /* -1 when guest_size is below MB_MIN_RAM. */
 int fw_layout(uint32_t guest_size, struct fw_layout *l);
 
+/*
+ * What SeaBIOS writes at POST, before the option ROM copies the kernel
+ * (which may then cover it, as on QEMU): the MP tables.
+ */
+int fw_install_tables(struct phys *mem);
+
 /* Writes the map, the MBI, the BDA fields and the GDT; fills *out. */
 int fw_install(struct phys *mem, const struct fw_layout *l,
 	       const struct fw_handoff *h, struct boot_state *out);

@@ -429,7 +429,8 @@ static int mb_write(struct mb_kernel *k, struct phys *mem, const struct fw_layou
 		.mods_addr = cmd_addr,
 	};
 
-	if (mb_zero(mem, k->low, end))
+	/* Firmware tables first: an image over them wins, as on QEMU. */
+	if (fw_install_tables(mem) || mb_zero(mem, k->low, end))
 		return -1;
 	for (int i = 0; i < k->nseg; i++) {
 		const struct mb_seg *s = &k->seg[i];
