@@ -162,24 +162,21 @@ static void print_component(FILE *f, const char *name, double v, double total)
 static void print_summary(FILE *f, const struct run_report *rep)
 {
 	const struct vm *vm = rep->vm;
-	const struct cpu_counters *k = &vm->cpu->ctr;
 	const struct modeled *m = &rep->mod;
 
 	fprintf(f, "vmmsim: %s under %s: %s, %s\n", rep->o->workload_name, rep->o->strategy,
 		vm_outcome_name(rep->r.outcome), rep->r.msg);
+	uint64_t vcpl[4];
+	vm_insns_by_vcpl(rep->vm, vcpl);
 	fprintf(f, "  guest instructions  ");
 	print_count(f, vm->cpu->insns);
-	fprintf(f, " (CPL0 ");
-	print_count(f, k->insns_cpl0);
-	if (k->insns_cpl1 || k->insns_cpl2) {
-		fprintf(f, ", CPL1 ");
-		print_count(f, k->insns_cpl1);
-		fprintf(f, ", CPL2 ");
-		print_count(f, k->insns_cpl2);
+	for (unsigned p = 0; p < 4; p++) {
+		if (!vcpl[p] && (p == 1 || p == 2))
+			continue;
+		fprintf(f, "%sCPL%u ", p ? ", " : " (", p);
+		print_count(f, vcpl[p]);
 	}
-	fprintf(f, ", CPL3 ");
-	print_count(f, k->insns_cpl3);
-	fprintf(f, ")\n");
+	fprintf(f, ")%s\n", vm->vcpu.active ? " by the guest's virtual CPL" : "");
 	if (vm->ctr.diverged_popf || vm->ctr.diverged_reveal)
 		fprintf(f, "  DIVERGED            the guest saw x86's sensitive instructions misbehave: "
 			   "%llu POPF lost an IF/IOPL change, %llu reads showed the real privilege\n",

@@ -127,7 +127,7 @@ struct cpu_hooks {
 	void *monitor;
 	/* Called before delivering an event; true: the monitor took it. */
 	bool (*event)(void *monitor, struct cpu *c, const struct cpu_event *ev);
-	void (*sensitive)(void *monitor, struct cpu *c, enum cpu_sensitive s);
+	void (*sensitive)(void *monitor, struct cpu *c, enum cpu_sensitive s, uint32_t value);
 	/* For classes in cpu.intercepts, called instead of executing the
 	 * instruction (EIP at it); the handler emulates and advances EIP. */
 	void (*intercept)(void *monitor, struct cpu *c, enum cpu_intercept k,

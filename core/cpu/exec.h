@@ -239,7 +239,8 @@ void cpu_set_cpl(struct cpu *c, unsigned cpl);
  * sensitive_trap: on the virtualizable ISA variant they are privileged, so
  * at CPL > 0 they raise #GP(0) before doing anything. sensitive_seen: one
  * executed at CPL > 0 with its x86 effect (a dropped IF change, a revealed
- * RPL or table base): counted and reported to a monitor.
+ * RPL or table base): counted and reported to a monitor, with the EFLAGS
+ * value POPF/IRET tried to load or PUSHF pushed (0 for the others).
  */
 static inline void sensitive_trap(struct cpu *c)
 {
@@ -247,13 +248,13 @@ static inline void sensitive_trap(struct cpu *c)
 		cpu_fault_gp0(c);
 }
 
-static inline void sensitive_seen(struct cpu *c, enum cpu_sensitive s)
+static inline void sensitive_seen(struct cpu *c, enum cpu_sensitive s, uint32_t value)
 {
 	if (c->cpl == 0)
 		return;
 	c->ctr.sensitive++;
 	if (c->hooks.sensitive)
-		c->hooks.sensitive(c->hooks.monitor, c, s);
+		c->hooks.sensitive(c->hooks.monitor, c, s, value);
 }
 
 /* An intercepted instruction class: hands the instruction to the monitor. */

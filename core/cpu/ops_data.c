@@ -248,8 +248,9 @@ static void popa(struct cpu *c, const struct insn *i)
 static void pushf(struct cpu *c, const struct insn *i)
 {
 	sensitive_trap(c);
-	push(c, i->opsz, cpu_get_eflags(c) & ~(EFLAGS_VM | EFLAGS_RF));
-	sensitive_seen(c, SENS_PUSHF);
+	uint32_t v = cpu_get_eflags(c) & ~(EFLAGS_VM | EFLAGS_RF);
+	push(c, i->opsz, v);
+	sensitive_seen(c, SENS_PUSHF, v);
 	NEXT(c, i);
 }
 
@@ -271,7 +272,7 @@ static void popf(struct cpu *c, const struct insn *i)
 	sp_set(c, sp_add(c, sp_get(c), i->opsz));
 	cpu_set_eflags(c, (cur & ~mask) | (v & mask & ~EFLAGS_RF));
 	if ((v ^ cur) & (EFLAGS_IF | EFLAGS_IOPL) & ~mask)
-		sensitive_seen(c, SENS_POPF);
+		sensitive_seen(c, SENS_POPF, v);
 	NEXT(c, i);
 }
 

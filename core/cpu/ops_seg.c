@@ -45,7 +45,7 @@ static void reveal_trap(struct cpu *c, unsigned sreg)
 static void reveal_seen(struct cpu *c, unsigned sreg, enum cpu_sensitive s)
 {
 	if (sreg == SEG_CS || sreg == SEG_SS)
-		sensitive_seen(c, s);
+		sensitive_seen(c, s, 0);
 }
 
 static void mov_r_sreg(struct cpu *c, const struct insn *i)
@@ -201,7 +201,7 @@ static void lar_lsl(struct cpu *c, const struct insn *i)
 		reg_set(c, i->r0, i->opsz, i->opsz == 2 ? v & 0xffff : v);
 	}
 	set_zf(c, ok);
-	sensitive_seen(c, i->op == LAR ? SENS_LAR : SENS_LSL);
+	sensitive_seen(c, i->op == LAR ? SENS_LAR : SENS_LSL, 0);
 	NEXT(c, i);
 }
 
@@ -218,7 +218,7 @@ static void verr_verw(struct cpu *c, const struct insn *i)
 	else if (ok)
 		ok = !(a & DESC_TYPE_CODE) && (a & DESC_TYPE_W);
 	set_zf(c, ok);
-	sensitive_seen(c, i->op == VERR ? SENS_VERR : SENS_VERW);
+	sensitive_seen(c, i->op == VERR ? SENS_VERR : SENS_VERW, 0);
 	NEXT(c, i);
 }
 

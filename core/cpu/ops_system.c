@@ -261,7 +261,7 @@ static void smsw(struct cpu *c, const struct insn *i)
 		op_write(c, i, 2, c->cr0);
 	else
 		reg_set(c, i->r0, i->opsz, c->cr0);
-	sensitive_seen(c, SENS_SMSW);
+	sensitive_seen(c, SENS_SMSW, 0);
 	NEXT(c, i);
 }
 
@@ -299,7 +299,7 @@ static void sgdt_sidt(struct cpu *c, const struct insn *i)
 	seg_lin(c, i->seg, a, 6, true);
 	mwrite(c, i->seg, a, 2, t->limit);
 	mwrite(c, i->seg, a + 2, 4, i->opsz == 2 ? t->base & 0xffffff : t->base);
-	sensitive_seen(c, i->op ? SENS_SIDT : SENS_SGDT);
+	sensitive_seen(c, i->op ? SENS_SIDT : SENS_SGDT, 0);
 	NEXT(c, i);
 }
 
@@ -364,7 +364,7 @@ static void sldt_str(struct cpu *c, const struct insn *i)
 		op_write(c, i, 2, sel);
 	else
 		reg_set(c, i->r0, i->opsz == 2 ? 2 : 4, sel);
-	sensitive_seen(c, i->op ? SENS_STR : SENS_SLDT);
+	sensitive_seen(c, i->op ? SENS_STR : SENS_SLDT, 0);
 	NEXT(c, i);
 }
 

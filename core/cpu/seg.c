@@ -447,5 +447,5 @@ void iret(struct cpu *c, unsigned opsz)
 	far_return(c, opsz, eip, sel, 3 * opsz, 0);
 	cpu_set_eflags(c, (cur & ~mask) | (fl & mask));
 	if (dropped && old_cpl > 0)
-		sensitive_seen(c, SENS_IRET);
+		sensitive_seen(c, SENS_IRET, fl);
 }

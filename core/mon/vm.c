@@ -268,6 +268,17 @@ void vm_dump(struct vm *vm, FILE *f)
 	cpu_dump(vm->cpu, f);
 }
 
+void vm_insns_by_vcpl(struct vm *vm, uint64_t out[4])
+{
+	const struct cpu_virt_ops *cv = vm->strat ? vm->strat->cpu : NULL;
+	const uint64_t *by_cpl = &vm->cpu->ctr.insns_cpl0;
+
+	cpu_sync_counters(vm->cpu);
+	memset(out, 0, 4 * sizeof(*out));
+	for (unsigned p = 0; p < 4; p++)
+		out[cv && cv->vcpl_of ? cv->vcpl_of[p] : p] += by_cpl[p];
+}
+
 void vm_collect_stats(struct vm *vm, struct stats *s)
 {
 	char path[96];
@@ -275,13 +286,8 @@ void vm_collect_stats(struct vm *vm, struct stats *s)
 	cpu_sync_counters(vm->cpu);
 	stats_add(s, "vm.cpu.insns", "insns", "guest instructions retired", vm->cpu->insns);
 	stats_add_table(s, "vm.cpu", cpu_counter_descs, &vm->cpu->ctr);
-	/* Instructions by the guest's own (virtual) privilege level. */
-	const uint64_t *by_cpl = &vm->cpu->ctr.insns_cpl0;
-	uint64_t vcpl[4] = { 0, 0, 0, 0 };
-	for (unsigned p = 0; p < 4; p++) {
-		const struct cpu_virt_ops *cv = vm->strat ? vm->strat->cpu : NULL;
-		vcpl[cv && cv->vcpl_of ? cv->vcpl_of[p] : p] += by_cpl[p];
-	}
+	uint64_t vcpl[4];
+	vm_insns_by_vcpl(vm, vcpl);
 	for (unsigned v = 0; v < 4; v++) {
 		snprintf(path, sizeof(path), "vm.guest.insns_vcpl%u", v);
 		stats_add(s, path, "insns", "guest instructions at this virtual CPL", vcpl[v]);

@@ -90,6 +90,10 @@ void vm_destroy(struct vm *vm);
 
 void vm_run(struct vm *vm, struct vm_result *res);
 
+/* Guest instructions by the guest's own (virtual) CPL: under ring
+ * compression the kernel's ring-1 instructions count as CPL 0. */
+void vm_insns_by_vcpl(struct vm *vm, uint64_t out[4]);
+
 /* Every counter of the run, named by path (vm.cpu..., vm.dev..., vm.mon...). */
 void vm_collect_stats(struct vm *vm, struct stats *s);
 

@@ -274,19 +274,33 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 	return true;
 }
 
-/* x86's sensitive unprivileged instructions, seen in the guest kernel:
- * what the deprivileged guest just saw differs from what it would on the
- * bare machine. (In user mode they behave as natively.) */
-static void on_sensitive(void *monitor, struct cpu *c, enum cpu_sensitive s)
+/* x86's sensitive unprivileged instructions run in the guest kernel: did
+ * the guest just see or do something other than on the bare machine? A
+ * POPF or IRET diverges when it meant to change the virtual IF or IOPL,
+ * PUSHF when the real IF/IOPL it pushed differ from the virtual ones; the
+ * others show ring 1 or the monitor's tables. (User mode behaves as
+ * natively.) */
+static void on_sensitive(void *monitor, struct cpu *c, enum cpu_sensitive s, uint32_t value)
 {
 	struct vm *vm = monitor;
+	uint32_t virt = vm->vcpu.eflags & VFLAGS;
 
 	if (vm->vcpu.cpl != 0)
 		return;
-	if (s == SENS_POPF || s == SENS_IRET)
-		vm->ctr.diverged_popf++;
-	else
+	switch (s) {
+	case SENS_POPF:
+	case SENS_IRET:
+		if ((value & VFLAGS) != virt)
+			vm->ctr.diverged_popf++;
+		break;
+	case SENS_PUSHF:
+		if ((value & VFLAGS) != virt)
+			vm->ctr.diverged_reveal++;
+		break;
+	default:
 		vm->ctr.diverged_reveal++;
+		break;
+	}
 }
 
 /* ---- attach ---- */
