@@ -17,6 +17,15 @@
  * 0xd0 read output port. 0x60 writes the command byte and 0xd1 the output
  * port (bit 1: A20, bit 0 low: reset); 0xfe pulses reset. Keyboard and
  * mouse devices, scan codes and the aux port are not modelled.
+ *
+ * Ports 0x22/0x23, the IMCR (MP specification 1.4 section 3.6.2.1): a
+ * write of 0x70 to 0x22 selects it, bit 0 of the next write to 0x23
+ * routes INTR and NMI through the APIC (1) or straight to the CPU (0).
+ * QEMU's pc has no IMCR: it is always in virtual wire mode, its MP
+ * floating pointer says so (IMCRP clear), and both ports read 0xff. The
+ * writes are kept here so kernels that set it anyway (as xv6 does when
+ * IMCRP is set) find ports that accept them, and they route nothing:
+ * the 8259A reaches the CPU through LINT0 in either setting, as on QEMU.
  */
 #include "core/dev/misc.h"
 
@@ -134,10 +143,26 @@ static void kbc_command_write(void *dev, uint32_t off, unsigned size, uint32_t v
 	kbc_command(m, (uint8_t)value);
 }
 
+static uint32_t imcr_read(void *dev, uint32_t off, unsigned size)
+{
+	return 0xff;
+}
+
+static void imcr_write(void *dev, uint32_t off, unsigned size, uint32_t value)
+{
+	struct misc *m = dev;
+
+	if (off == 0)
+		m->imcr_select = (uint8_t)value;
+	else if (m->imcr_select == IMCR_REG)
+		m->imcr = (uint8_t)value & IMCR_APIC;
+}
+
 static const struct bus_ops post_ops = { post_read, post_write };
 static const struct bus_ops port92_ops = { port92_read, port92_write };
 static const struct bus_ops kbc_data_ops = { kbc_data_read, kbc_data_port_write };
 static const struct bus_ops kbc_cmd_ops = { kbc_status_read, kbc_command_write };
+static const struct bus_ops imcr_ops = { imcr_read, imcr_write };
 
 void misc_init(struct misc *m)
 {
@@ -154,7 +179,8 @@ int misc_register(struct misc *m, struct bus *b, char *err, size_t errlen)
 	if (bus_add_pio(b, "post", 0x80, 1, BUS_1, &post_ops, m, err, errlen) ||
 	    bus_add_pio(b, "port92", 0x92, 1, BUS_1, &port92_ops, m, err, errlen) ||
 	    bus_add_pio(b, "kbc-data", 0x60, 1, BUS_1, &kbc_data_ops, m, err, errlen) ||
-	    bus_add_pio(b, "kbc-cmd", 0x64, 1, BUS_1, &kbc_cmd_ops, m, err, errlen))
+	    bus_add_pio(b, "kbc-cmd", 0x64, 1, BUS_1, &kbc_cmd_ops, m, err, errlen) ||
+	    bus_add_pio(b, "imcr", IMCR_SELECT_PORT, 2, BUS_1, &imcr_ops, m, err, errlen))
 		return -1;
 	return 0;
 }

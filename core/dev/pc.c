@@ -11,14 +11,23 @@
  *   0xf4-0xf7             isa-debug-exit
  *   0x1f0-0x1f7, 0x3f6    primary IDE  IRQ14
  *   0x3f8-0x3ff           16550A COM1  115200 8N1, FIFOs on, OUT2, IRQ4
+ *   0x22-0x23             IMCR         accepted, no effect (virtual wire)
+ *   0x3d4-0x3d5, 0x3da    CGA CRTC     mode 3 registers, cursor at 0x0280
  *   0xcf8, 0xcfc-0xcff    PCI config   00:00.0 i440FX, 00:01.0 PIIX3 ISA,
  *                                      00:01.1 PIIX3 IDE (bus master 0xc040)
+ *   0xfec00000            I/O APIC     ID 0, version 0x20, all pins masked
+ *   0xfee00000            local APIC   ID 0, enabled, LINT0 ExtINT
  *
- * ISA devices do not talk to the PIC directly: each drives an irq_line of
- * this file, which passes the level to the PIC pair and to an optional
- * second sink, so an I/O APIC can later see the same ISA levels without
- * rewiring any device. Absent here, unlike QEMU: VGA, the NIC, the ACPI
- * function, the floppy controller, the secondary IDE channel and COM2-4.
+ * Interrupt wiring, as QEMU's: ISA devices do not talk to a controller
+ * directly; each drives an irq_line of this file, which passes the level
+ * to the PIC pair, to the I/O APIC (IRQ n on pin n, IRQ0 on pin 2; the
+ * cascade IRQ2 is internal to the PIC pair) and to an optional extra sink.
+ * The PIC pair's INTR output is the local APIC's LINT0, so a kernel that
+ * never touches an APIC gets PIC interrupts through the virtual wire; the
+ * local APIC drives the CPU's INTR and answers its INTA. Absent here,
+ * unlike QEMU: VGA beyond the text console registers, the NIC, the ACPI
+ * function, the HPET, the floppy controller, the secondary IDE channel
+ * and COM2-4.
  */
 #include "core/dev/pc.h"
 
@@ -36,6 +45,8 @@ static void pc_isa_irq(void *ctrl, unsigned irq, int level)
 	else
 		pc->isa_levels &= (uint16_t)~(1u << irq);
 	pic_set_irq(&pc->pic, irq, level);
+	if (irq != PC_IRQ_CASCADE)
+		ioapic_set_irq(&pc->ioapic, irq == PC_IRQ_PIT ? PC_IOAPIC_PIN_IRQ0 : irq, level);
 	if (pc->sink.set)
 		pc->sink.set(pc->sink.ctrl, irq, level);
 }
@@ -45,6 +56,34 @@ void pc_set_irq_sink(struct pc_devices *pc, irq_set_fn *set, void *ctrl)
 	pc->sink = (struct pc_irq_sink){ set, ctrl };
 }
 
+static bool pc_apic_bus(void *opaque, const struct apic_msg *m)
+{
+	return lapic_deliver(opaque, m);
+}
+
+static int pc_extint_ack(void *opaque)
+{
+	return pic_intr_ack(opaque);
+}
+
+/* The interrupt controllers first: devices may raise IRQs from power-on. */
+static int pc_build_apics(struct pc_devices *pc, struct clock *clk,
+			  const struct intr_pin *cpu_intr, char *err, size_t errlen)
+{
+	struct intr_pin lint0 = { lapic_lint0, &pc->lapic };
+
+	if (lapic_init(&pc->lapic, clk, cpu_intr, err, errlen))
+		return -1;
+	pc->lapic.extint_ack = pc_extint_ack;
+	pc->lapic.extint_opaque = &pc->pic;
+	pc->lapic.eoi_broadcast = ioapic_eoi;
+	pc->lapic.eoi_opaque = &pc->ioapic;
+	lapic_firmware_state(&pc->lapic);
+	ioapic_init(&pc->ioapic, pc_apic_bus, &pc->lapic);
+	pic_init(&pc->pic, &lint0);
+	return 0;
+}
+
 static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 		    const struct pc_config *cfg, const struct intr_pin *cpu_intr,
 		    char *err, size_t errlen)
@@ -52,7 +91,8 @@ static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 	for (unsigned i = 0; i < 16; i++)
 		pc->isa_irq[i] = (struct irq_line){ pc_isa_irq, pc, i };
 
-	pic_init(&pc->pic, cpu_intr);
+	if (pc_build_apics(pc, clk, cpu_intr, err, errlen))
+		return -1;
 	if (pit_init(&pc->pit, clk, &pc->isa_irq[PC_IRQ_PIT], err, errlen))
 		return -1;
 	pit_firmware_state(&pc->pit);
@@ -66,6 +106,7 @@ static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 		return -1;
 	cmos_set_memory(&pc->cmos, phys ? phys->guest_size : 0);
 	misc_init(&pc->misc);
+	cga_init(&pc->cga);
 	/* Last: the hand-off state forgets edges the devices' power-on left. */
 	pic_firmware_state(&pc->pic);
 
@@ -83,12 +124,15 @@ static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 
 static int pc_register(struct pc_devices *pc, struct bus *b, char *err, size_t errlen)
 {
-	if (pic_register(&pc->pic, b, err, errlen) ||
+	if (lapic_register(&pc->lapic, b, err, errlen) ||
+	    ioapic_register(&pc->ioapic, b, err, errlen) ||
+	    pic_register(&pc->pic, b, err, errlen) ||
 	    pit_register(&pc->pit, b, err, errlen) ||
 	    uart_register(&pc->com1, b, 0x3f8, "com1", err, errlen) ||
 	    debugexit_register(&pc->debug_exit, b, 0xf4, err, errlen) ||
 	    cmos_register(&pc->cmos, b, err, errlen) ||
 	    misc_register(&pc->misc, b, err, errlen) ||
+	    cga_register(&pc->cga, b, err, errlen) ||
 	    pci_host_register(&pc->pci, b, err, errlen) ||
 	    ide_register(&pc->ide, b, err, errlen))
 		return -1;
@@ -116,7 +160,7 @@ int pc_devices_init(struct pc_devices *pc, struct bus *b, struct clock *clk,
 
 int pc_intr_ack(struct pc_devices *pc)
 {
-	return pic_intr_ack(&pc->pic);
+	return lapic_intr_ack(&pc->lapic);
 }
 
 bool pc_exit_requested(const struct pc_devices *pc, uint32_t *value)

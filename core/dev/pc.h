@@ -10,11 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/dev/cga.h"
 #include "core/dev/clock.h"
 #include "core/dev/cmos.h"
 #include "core/dev/debugexit.h"
 #include "core/dev/ide.h"
+#include "core/dev/ioapic.h"
 #include "core/dev/irq.h"
+#include "core/dev/lapic.h"
 #include "core/dev/misc.h"
 #include "core/dev/pci.h"
 #include "core/dev/pic.h"
@@ -29,6 +32,9 @@ enum {
 	PC_IRQ_PIT = 0, PC_IRQ_CASCADE = 2, PC_IRQ_COM1 = 4, PC_IRQ_RTC = 8,
 	PC_IRQ_IDE0 = 14,
 };
+
+/* The I/O APIC pin of ISA IRQ0 (MP table: IRQ0 -> INTIN2); others are 1:1. */
+#define PC_IOAPIC_PIN_IRQ0	2
 
 struct pc_config {
 	FILE *serial_out;		/* COM1 transmit; NULL drops it */
@@ -47,12 +53,15 @@ struct pc_irq_sink {
 };
 
 struct pc_devices {
+	struct lapic lapic;
+	struct ioapic ioapic;
 	struct pic pic;
 	struct pit pit;
 	struct uart com1;
 	struct debugexit debug_exit;
 	struct cmos cmos;
 	struct misc misc;
+	struct cga cga;
 	struct pci_host pci;
 	struct pci_function host_bridge, isa_bridge;
 	struct ide ide;
@@ -64,15 +73,17 @@ struct pc_devices {
 
 /*
  * Builds and registers every device on b, with names for the bus's
- * per-device access counters; ISA IRQs reach the PIC pair, which drives
- * cpu_intr. -1 with a one-line reason in err (an unusable disk image, a
- * port clash); nothing needs freeing then.
+ * per-device access counters. ISA IRQs reach the PIC pair and the I/O
+ * APIC; the PIC's INTR is the local APIC's LINT0, and the local APIC
+ * drives cpu_intr. -1 with a one-line reason in err (an unusable disk
+ * image, a port clash); nothing needs freeing then.
  */
 int pc_devices_init(struct pc_devices *pc, struct bus *b, struct clock *clk,
 		    struct phys *phys, const struct pc_config *cfg,
 		    const struct intr_pin *cpu_intr, char *err, size_t errlen);
 
-/* The INTA cycle: the vector of the interrupt the CPU now takes. */
+/* The INTA cycle: the vector of the interrupt the CPU now takes (the
+ * local APIC's, or the PIC's for an ExtINT through LINT0). */
 int pc_intr_ack(struct pc_devices *pc);
 
 /* True once the guest wrote the debug-exit port; *value gets what it wrote. */

@@ -62,3 +62,17 @@ Test(misc, kbc_idle_and_commands)
 	out(0x64, 0xfe);
 	cr_assert(misc.reset_requested);
 }
+
+/* The IMCR ports take xv6's write sequence, read 0xff as on QEMU, route nothing. */
+Test(misc, imcr)
+{
+	out(0x22, 0x70);
+	out(0x23, 0x01);
+	cr_assert_eq(misc.imcr, IMCR_APIC);
+	cr_assert_eq(in(0x22), 0xff);
+	cr_assert_eq(in(0x23), 0xff);
+	out(0x22, 0x71);
+	out(0x23, 0x00);
+	cr_assert_eq(misc.imcr, IMCR_APIC, "only register 0x70 is the IMCR");
+	cr_assert_eq(bus.pio.unclaimed_writes, 0);
+}

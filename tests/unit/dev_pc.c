@@ -88,6 +88,83 @@ Test(pc, port_map)
 	cr_assert(has_region("pci-addr", 0xcf8));
 	cr_assert(has_region("pci-data", 0xcfc));
 	cr_assert(has_region("ide-bm", IDE_BM_BASE));
+	cr_assert(has_region("imcr", 0x22));
+	cr_assert(has_region("crtc", 0x3d4));
+	cr_assert(has_region("vga-status", 0x3da));
+}
+
+/* The APICs at QEMU's addresses; the CGA buffer stays RAM (no MMIO claims it). */
+Test(pc, mmio_map)
+{
+	cr_assert_str_eq(bus_mmio_find(&bus, 0xfee00000)->name, "lapic");
+	cr_assert_str_eq(bus_mmio_find(&bus, 0xfec00000)->name, "ioapic");
+	cr_assert_null(bus_mmio_find(&bus, 0xb8000));
+	cr_assert_null(bus_mmio_find(&bus, 0xfee01000), "4 KiB of APIC registers, no MSI window");
+}
+
+/* The CRTC as the VGA BIOS leaves it: index 0x0f, cursor at row 8. */
+Test(pc, crtc_firmware_state)
+{
+	cr_assert_eq(in(0x3d4), 0x0f);
+	out(0x3d4, 0x0e);
+	cr_assert_eq(in(0x3d5), 0x02);
+	out(0x3d4, 0x0f);
+	cr_assert_eq(in(0x3d5), 0x80);
+	out(0x3d4, 0x0a);
+	cr_assert_eq(in(0x3d5), 0x0d, "cursor start line");
+	cr_assert_eq(cga_cursor(&pc.cga), 0x0280);
+}
+
+/* Cursor registers read back; a 16-bit OUT is index then data. */
+Test(pc, crtc_cursor_write)
+{
+	out(0x3d4, 0x0e);
+	out(0x3d5, 0x07);
+	bus_pio_write(&bus, 0x3d4, 2, 0xd00f);
+	cr_assert_eq(cga_cursor(&pc.cga), 0x07d0);
+	cr_assert_eq(in(0x3d5), 0xd0);
+	out(0x3d4, 0x3f);
+	cr_assert_eq(in(0x3d4), 0x3f, "all 8 index bits read back");
+	out(0x3d5, 0x12);
+	cr_assert_eq(in(0x3d5), 0x00, "no register beyond 0x18");
+}
+
+/* Register 0x11 bit 7 protects registers 0-7 except bit 4 of register 7. */
+Test(pc, crtc_protect)
+{
+	out(0x3d4, 0x01);
+	out(0x3d5, 0x27);
+	cr_assert_eq(in(0x3d5), 0x4f);
+	out(0x3d4, 0x07);
+	out(0x3d5, 0x00);
+	cr_assert_eq(in(0x3d5), 0x0f, "only the line-compare bit changed");
+	out(0x3d4, 0x11);
+	out(0x3d5, 0x0e);
+	out(0x3d4, 0x01);
+	out(0x3d5, 0x27);
+	cr_assert_eq(in(0x3d5), 0x27);
+}
+
+/* Input status 1 toggles retrace and display enable, first read 0x09. */
+Test(pc, vga_status_toggles)
+{
+	cr_assert_eq(in(0x3da), 0x09);
+	cr_assert_eq(in(0x3da), 0x00);
+	cr_assert_eq(in(0x3da), 0x09);
+}
+
+/* With the firmware's LINT0 (ExtINT) every PIC vector above still arrives;
+ * masking LINT0 cuts the virtual wire. */
+Test(pc, virtual_wire)
+{
+	bus_mmio_write(&bus, 0xfee00350, 4, 0x10700);
+	insns = pit_clock_ns(65536);
+	clock_run_due(&clk);
+	cr_assert_eq(intr, 0);
+	cr_assert_eq(in(0x20) & 1, 1, "the PIC holds IRQ0");
+	bus_mmio_write(&bus, 0xfee00350, 4, 0x00700);
+	cr_assert_eq(intr, 1);
+	cr_assert_eq(pc_intr_ack(&pc), 0x08);
 }
 
 /* SeaBIOS's PIT and PIC state: IRQ0 at 18.2 Hz arrives as vector 0x08. */
@@ -177,6 +254,90 @@ Test(pc, overlap_refused)
 	cr_assert_eq(bus_add_pio(&bus, "com1-again", 0x3fc, 2, BUS_1, &none, NULL, err,
 				 sizeof(err)), -1);
 	cr_assert(strstr(err, "com1-again") && strstr(err, "of com1"), "%s", err);
+}
+
+static void fill_image(const char *path, uint8_t tag)
+{
+	uint8_t b[512];
+	FILE *f = fopen(path, "wb");
+
+	cr_assert(f);
+	for (unsigned n = 0; n < 8; n++) {
+		memset(b, tag ^ n, sizeof(b));
+		cr_assert_eq(fwrite(b, sizeof(b), 1, f), 1);
+	}
+	fclose(f);
+}
+
+static void read_sector(struct bus *b, uint8_t *buf)
+{
+	for (unsigned i = 0; i < 512; i += 2) {
+		uint16_t w = (uint16_t)bus_pio_read(b, 0x1f0, 2);
+		buf[i] = (uint8_t)w;
+		buf[i + 1] = (uint8_t)(w >> 8);
+	}
+}
+
+/* Two --disk images: master and slave on one channel, both on IRQ14;
+ * the slave reads and writes its own image through the ports. */
+Test(pc, slave_disk_pio)
+{
+	char err[256], img[2][64];
+	struct pc_devices two;
+	struct bus b2;
+	uint8_t buf[512];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(img[i], sizeof(img[i]), "/tmp/vmmsim-pc2-XXXXXX");
+		close(mkstemp(img[i]));
+		fill_image(img[i], i ? 0xb0 : 0xa0);
+	}
+	struct pc_config cfg = { .disks = { img[0], img[1] } };
+	struct intr_pin pin = { intr_cb, NULL };
+	bus_init(&b2);
+	cr_assert_eq(pc_devices_init(&two, &b2, &clk, &mem, &cfg, &pin, err, sizeof(err)), 0,
+		     "%s", err);
+	bus_pio_write(&b2, 0xa1, 1, 0x8e & ~0x40);
+	bus_pio_write(&b2, 0x1f6, 1, 0xf0);
+	bus_pio_write(&b2, 0x1f2, 1, 1);
+	bus_pio_write(&b2, 0x1f3, 1, 3);
+	bus_pio_write(&b2, 0x1f4, 1, 0);
+	bus_pio_write(&b2, 0x1f5, 1, 0);
+	bus_pio_write(&b2, 0x1f7, 1, ATA_CMD_READ_SECTORS);
+	insns += IDE_CMD_NS;
+	clock_run_due(&clk);
+	cr_assert_eq(intr, 1);
+	cr_assert_eq(pc_intr_ack(&two), 0x76, "IRQ14 through the slave PIC");
+	read_sector(&b2, buf);
+	cr_assert_eq(buf[0], 0xb3, "sector 3 of the slave's image");
+	cr_assert_eq(buf[511], 0xb3);
+
+	bus_pio_write(&b2, 0x1f6, 1, 0xf0);
+	bus_pio_write(&b2, 0x1f3, 1, 5);
+	bus_pio_write(&b2, 0x1f2, 1, 1);
+	bus_pio_write(&b2, 0x1f7, 1, ATA_CMD_WRITE_SECTORS);
+	for (unsigned i = 0; i < 256; i++)
+		bus_pio_write(&b2, 0x1f0, 2, 0x5a5a);
+	insns += IDE_CMD_NS;
+	clock_run_due(&clk);
+	bus_pio_write(&b2, 0x1f6, 1, 0xe0);
+	bus_pio_write(&b2, 0x1f3, 1, 5);
+	bus_pio_write(&b2, 0x1f2, 1, 1);
+	bus_pio_write(&b2, 0x1f7, 1, ATA_CMD_READ_SECTORS);
+	insns += IDE_CMD_NS;
+	clock_run_due(&clk);
+	read_sector(&b2, buf);
+	cr_assert_eq(buf[0], 0xa5, "the master's sector 5 is untouched");
+	pc_devices_free(&two);
+
+	FILE *f = fopen(img[1], "rb");
+	cr_assert(f);
+	cr_assert_eq(fseek(f, 5 * 512, SEEK_SET), 0);
+	cr_assert_eq(fread(buf, 1, 512, f), 512);
+	fclose(f);
+	cr_assert_eq(buf[0], 0x5a, "the slave's write reached its image");
+	unlink(img[0]);
+	unlink(img[1]);
 }
 
 /* A missing disk fails the whole platform with the file named. */
