@@ -1,7 +1,8 @@
 /*
  * ATA PIO driver for the primary master (ATA/ATAPI-6, 7.x and 8.x:
  * IDENTIFY DEVICE, READ SECTORS, WRITE SECTORS, FLUSH CACHE, with 28-bit
- * LBA). Command block at 0x1f0-0x1f7, control block at 0x3f6. PIO runs
+ * LBA). Writes may sit in the drive's cache until ata_flush(), as on a
+ * real drive; callers flush at their sync points, not after every command. Command block at 0x1f0-0x1f7, control block at 0x3f6. PIO runs
  * with nIEN set and polls BSY/DRQ; bus-master DMA (atadma.c) clears nIEN
  * and waits for IRQ14. Every wait is bounded, so a missing or wedged
  * device ends in an error, never a hang.
@@ -146,5 +147,5 @@ int ata_pio_write(uint32_t lba, uint32_t count, const void *buf)
 		if (ata_wait(ATA_SR_DRQ, 0))
 			return -1;
 	}
-	return ata_flush();
+	return 0;
 }

@@ -37,6 +37,5 @@
 
 int ata_wait(uint8_t mask, uint8_t want);
 void ata_command(uint8_t cmd, uint32_t lba, uint32_t count);
-int ata_flush(void);
 
 #endif

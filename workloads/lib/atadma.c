@@ -199,7 +199,5 @@ int ata_dma_read(uint32_t lba, uint32_t count, void *const *pages)
 
 int ata_dma_write(uint32_t lba, uint32_t count, void *const *pages)
 {
-	if (dma_chunks(0, lba, count, pages))
-		return -1;
-	return ata_flush();
+	return dma_chunks(0, lba, count, pages);
 }

@@ -112,6 +112,7 @@ uint32_t mm_ram_top(void);
 
 /* vm.c: one page directory per address space */
 extern uint32_t *kernel_pgdir;
+extern uint32_t vm_zero_fills;
 void vm_init(void);
 uint32_t *vm_create(void);
 uint32_t *vm_copy(const uint32_t *src);
@@ -147,6 +148,7 @@ struct proc {
 extern struct proc *current;
 void proc_init(void);
 int proc_spawn(int (*entry)(uint32_t), uint32_t arg);
+int proc_spawn_block(int (*entry)(uint32_t), const void *block, uint32_t len);
 int proc_wait(int *status);
 int proc_fork(struct trapframe *tf);
 void __attribute__((noreturn)) proc_exit(int status);
@@ -174,6 +176,7 @@ int pci_find_class(uint8_t cls, uint8_t sub, int *bus, int *dev, int *fn);
 int ata_init(uint32_t *sectors);	/* 0, or -1 when there is no disk */
 int ata_pio_read(uint32_t lba, uint32_t count, void *buf);
 int ata_pio_write(uint32_t lba, uint32_t count, const void *buf);
+int ata_flush(void);
 int ata_dma_init(void);
 int ata_dma_read(uint32_t lba, uint32_t count, void *const *pages);
 int ata_dma_write(uint32_t lba, uint32_t count, void *const *pages);

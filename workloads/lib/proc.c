@@ -139,20 +139,32 @@ static void proc_start(struct proc *p, const struct trapframe *tf)
 	p->state = P_RUNNABLE;
 }
 
-/* Runs entry(arg) in ring 3 of a fresh address space; returning exits. */
-int proc_spawn(int (*entry)(uint32_t), uint32_t arg)
+/*
+ * Runs entry(arg) in ring 3 of a fresh address space; returning exits.
+ * With a block, a copy of it goes to the top of the user stack and arg is
+ * its user address: ring 3 cannot read the kernel's own copy.
+ */
+static int spawn(int (*entry)(uint32_t), uint32_t arg, const void *block,
+		 uint32_t len)
 {
-	uint32_t *pd = vm_create(), *stack, top = USER_TOP - PAGE_SIZE;
+	uint32_t *pd = vm_create(), top = USER_TOP - PAGE_SIZE, frame, used;
 	struct trapframe tf;
+	uint32_t *stack;
 	struct proc *p;
 
 	if (!pd)
 		return -1;
-	if (vm_demand_zero(pd, top) || !(p = proc_alloc(pd))) {
+	if (len > PAGE_SIZE / 2 || vm_demand_zero(pd, top) || !(p = proc_alloc(pd))) {
 		vm_free(pd);
 		return -1;
 	}
-	stack = (uint32_t *)((*vm_pte(pd, top, 0) & PTE_ADDR) + PAGE_SIZE);
+	frame = *vm_pte(pd, top, 0) & PTE_ADDR;
+	used = (len + 3) & ~3u;
+	if (block) {
+		memcpy((void *)(frame + PAGE_SIZE - used), block, len);
+		arg = USER_TOP - used;
+	}
+	stack = (uint32_t *)(frame + PAGE_SIZE - used);
 	*--stack = arg;
 	*--stack = (uint32_t)entry;
 	*--stack = 0;
@@ -162,9 +174,19 @@ int proc_spawn(int (*entry)(uint32_t), uint32_t arg)
 	tf.ds = tf.es = tf.fs = tf.gs = tf.ss = USER_DS;
 	tf.eflags = EFLAGS_IF | EFLAGS_FIXED;
 	tf.eip = (uint32_t)u_entry;
-	tf.esp = USER_TOP - 3 * sizeof(uint32_t);
+	tf.esp = USER_TOP - used - 3 * sizeof(uint32_t);
 	proc_start(p, &tf);
 	return p->pid;
+}
+
+int proc_spawn(int (*entry)(uint32_t), uint32_t arg)
+{
+	return spawn(entry, arg, NULL, 0);
+}
+
+int proc_spawn_block(int (*entry)(uint32_t), const void *block, uint32_t len)
+{
+	return spawn(entry, 0, block, len);
 }
 
 int proc_fork(struct trapframe *tf)

@@ -23,6 +23,7 @@ struct free_page {
 extern char __image_start[], __user_shared_end[];
 
 uint32_t *kernel_pgdir;
+uint32_t vm_zero_fills;
 static uint32_t *active_pgdir;
 static struct free_page *free_list;
 static uint32_t nfree;
@@ -181,6 +182,7 @@ int vm_demand_zero(uint32_t *pd, uint32_t va)
 	if (!pte || (*pte & PTE_P) || !(page = page_zalloc()))
 		return -1;
 	*pte = (uint32_t)page | PTE_P | PTE_W | PTE_U;
+	vm_zero_fills++;
 	return 0;
 }
 
