@@ -53,7 +53,8 @@ Test(cpu_bits, bt_register_forms)
 					code[len++] = (uint8_t)(0xa3 + 8 * op);
 					code[len++] = modrm(3, 1, 0);	/* bt eax, ecx */
 				}
-				struct oracle_in *c = add(&s, code, len, f, EFLAGS_CF | EFLAGS_ZF, &rnd);
+				uint32_t d = EFLAGS_CF | EFLAGS_ZF;
+				struct oracle_in *c = add(&s, code, len, f, d, &rnd);
 				if (k < ORACLE_NEDGES)
 					c->r[REG_EAX] = oracle_edges[k];
 			}
@@ -86,7 +87,8 @@ Test(cpu_bits, bt_memory_bit_strings)
 					code[len++] = (uint8_t)(0xa3 + 8 * op);
 					code[len++] = modrm(0, 1, 3);	/* bt [ebx], ecx */
 				}
-				struct oracle_in *c = add(&s, code, len, f, EFLAGS_CF | EFLAGS_ZF, &rnd);
+				uint32_t d = EFLAGS_CF | EFLAGS_ZF;
+				struct oracle_in *c = add(&s, code, len, f, d, &rnd);
 				/* Offsets within +-1000 bits: the window is 2048 bits. */
 				int32_t off = (int32_t)(orand(&rnd) % 2000) - 1000;
 				if (k < 16)
@@ -167,8 +169,8 @@ Test(cpu_bits, xadd_cmpxchg)
 				code[len++] = 0x0f;
 				code[len++] = (uint8_t)((cx ? 0xb0 : 0xc0) + (sz != 1));
 				code[len++] = mem ? modrm(0, reg, 6) : modrm(3, reg, rm);
-				struct oracle_in *c = add(&s, code, len, orand(&rnd) & OF_ALL, OF_ALL,
-							  &rnd);
+				uint32_t f = orand(&rnd) & OF_ALL;
+				struct oracle_in *c = add(&s, code, len, f, OF_ALL, &rnd);
 				c->r[REG_ESI] = ORACLE_MEM;
 				if (k < ORACLE_NEDGES)
 					c->r[REG_EDX] = oracle_edges[k];

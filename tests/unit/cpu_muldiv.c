@@ -26,7 +26,8 @@ static void add_rm_src(struct oset *s, const uint8_t *op, unsigned oplen, unsign
 		code[len++] = 0x66;
 	memcpy(code + len, op, oplen);
 	len += oplen;
-	code[len++] = mem ? modrm(0, reg, 6) : modrm(3, reg, sz == 1 ? 7 : 3);	/* [esi], BH, EBX */
+	/* [esi], BH or EBX */
+	code[len++] = mem ? modrm(0, reg, 6) : modrm(3, reg, sz == 1 ? 7 : 3);
 	struct oracle_in *c = oset_code(s, code, len, fin, defined);
 	c->r[REG_EAX] = eax;
 	c->r[REG_EDX] = edx;
@@ -49,8 +50,7 @@ Test(cpu_muldiv, mul_imul_one_operand)
 			uint8_t op = sz == 1 ? 0xf6 : 0xf7;
 			for (unsigned a = 0; a < ORACLE_NEDGES + 8; a++)
 				for (unsigned b = 0; b < ORACLE_NEDGES + 8; b++) {
-					uint32_t x = a < ORACLE_NEDGES ? oracle_edges[a] : orand(&rnd);
-					uint32_t y = b < ORACLE_NEDGES ? oracle_edges[b] : orand(&rnd);
+					uint32_t x = oedge(a, &rnd), y = oedge(b, &rnd);
 					add_rm_src(&s, &op, 1, sz, reg, (a + b) % 7 == 0, x,
 						   orand(&rnd), y, orand(&rnd) & OF_ALL,
 						   EFLAGS_CF | EFLAGS_OF);
@@ -69,14 +69,13 @@ Test(cpu_muldiv, imul_two_and_three_operands)
 	for (unsigned sz = 2; sz <= 4; sz *= 2)
 		for (unsigned a = 0; a < ORACLE_NEDGES + 8; a++)
 			for (unsigned b = 0; b < ORACLE_NEDGES + 8; b++) {
-				uint32_t x = a < ORACLE_NEDGES ? oracle_edges[a] : orand(&rnd);
-				uint32_t y = b < ORACLE_NEDGES ? oracle_edges[b] : orand(&rnd);
-				uint32_t f = orand(&rnd) & OF_ALL;
+				uint32_t x = oedge(a, &rnd), y = oedge(b, &rnd);
+				uint32_t f = orand(&rnd) & OF_ALL, d = EFLAGS_CF | EFLAGS_OF;
 				bool mem = (a ^ b) & 1;
 				static const uint8_t two[] = { 0x0f, 0xaf };
 
 				/* imul eax|ax, ebx|[esi] */
-				add_rm_src(&s, two, 2, sz, 0, mem, x, 0, y, f, EFLAGS_CF | EFLAGS_OF);
+				add_rm_src(&s, two, 2, sz, 0, mem, x, 0, y, f, d);
 
 				/* imul edx, ebx|[esi], imm8 and imm16/32 */
 				uint8_t code[12];
@@ -88,7 +87,7 @@ Test(cpu_muldiv, imul_two_and_three_operands)
 				code[len++] = mem ? modrm(0, 2, 6) : modrm(3, 2, 3);
 				memcpy(code + len, &x, imm8 ? 1 : sz);
 				len += imm8 ? 1 : sz;
-				struct oracle_in *c = oset_code(&s, code, len, f, EFLAGS_CF | EFLAGS_OF);
+				struct oracle_in *c = oset_code(&s, code, len, f, d);
 				c->r[REG_EBX] = y;
 				c->r[REG_EDX] = orand(&rnd);
 				c->r[REG_ESI] = ORACLE_MEM;
@@ -114,10 +113,10 @@ Test(cpu_muldiv, div_idiv)
 			uint8_t op = sz == 1 ? 0xf6 : 0xf7;
 			for (unsigned d = 0; d < sizeof(divisors) / sizeof(divisors[0]); d++)
 				for (unsigned k = 0; k < ORACLE_NEDGES + 12; k++) {
-					uint32_t lo = k < ORACLE_NEDGES ? oracle_edges[k] : orand(&rnd);
+					uint32_t lo = oedge(k, &rnd);
 					/* A high half of 0, -1 or small makes most cases fit. */
-					uint32_t hi = (k % 4 == 0) ? 0 : (k % 4 == 1) ? ~0u
-						    : (k % 4 == 2) ? orand(&rnd) & 0xff : orand(&rnd);
+					uint32_t hi = orand(&rnd) & (k % 4 == 2 ? 0xff : ~0u);
+					hi = k % 4 == 0 ? 0 : k % 4 == 1 ? ~0u : hi;
 					add_rm_src(&s, &op, 1, sz, reg, k % 5 == 0, lo, hi,
 						   divisors[d], orand(&rnd) & OF_ALL, 0);
 				}
@@ -200,7 +199,8 @@ Test(cpu_muldiv, daa_das_do_decimal_arithmetic)
 			for (unsigned cin = 0; cin <= 1; cin++) {
 				unsigned sum = a + b + cin;
 				int diff = (int)a - (int)b - (int)cin;
-				struct run r = run_code(m, add, sizeof(add), 0x1200 | bcd(a), bcd(b), cin);
+				uint32_t ax = 0x1200 | bcd(a);
+				struct run r = run_code(m, add, sizeof(add), ax, bcd(b), cin);
 				cr_assert_eq(r.eax, 0x1200 | bcd(sum % 100), "%u+%u+%u", a, b, cin);
 				cr_assert_eq(r.fl & EFLAGS_CF, sum >= 100, "%u+%u+%u", a, b, cin);
 				cr_assert_eq(r.fl & (EFLAGS_ZF | EFLAGS_SF | EFLAGS_PF),
@@ -224,14 +224,18 @@ Test(cpu_muldiv, aaa_aas_do_unpacked_arithmetic)
 		for (unsigned a = 0; a < 10; a++)
 			for (unsigned b = 0; b < 10; b++) {
 				/* ASCII digits: the high nibble 3 is ignored by both. */
-				struct run r = run_code(m, add, sizeof(add), ah << 8 | (0x30 + a), 0x30 + b, 0);
+				uint32_t ax = ah << 8 | (0x30 + a);
+				struct run r = run_code(m, add, sizeof(add), ax, 0x30 + b, 0);
 				unsigned v = ah * 10 + a + b;
-				cr_assert_eq(r.eax & 0xffff, (v / 10) << 8 | v % 10, "%u%u+%u", ah, a, b);
+				uint32_t want = (v / 10) << 8 | v % 10;
+				cr_assert_eq(r.eax & 0xffff, want, "%u%u+%u", ah, a, b);
 				cr_assert_eq(!!(r.fl & EFLAGS_CF), a + b > 9);
 				cr_assert_eq(!!(r.fl & EFLAGS_AF), a + b > 9);
-				r = run_code(m, sub, sizeof(sub), (ah + 1) << 8 | (0x30 + a), 0x30 + b, 0);
+				ax = (ah + 1) << 8 | (0x30 + a);
+				r = run_code(m, sub, sizeof(sub), ax, 0x30 + b, 0);
 				v = (ah + 1) * 10 + a - b;
-				cr_assert_eq(r.eax & 0xffff, (v / 10) << 8 | v % 10, "%u%u-%u", ah + 1, a, b);
+				want = (v / 10) << 8 | v % 10;
+				cr_assert_eq(r.eax & 0xffff, want, "%u%u-%u", ah + 1, a, b);
 				cr_assert_eq(!!(r.fl & EFLAGS_CF), a < b);
 			}
 	tm_free(m);
@@ -306,16 +310,18 @@ Test(cpu_muldiv, bcd_adjust_pseudocode_all_inputs)
 		for (unsigned h = 0; h < 5; h++)
 			for (unsigned al = 0; al < 256; al++)
 				for (unsigned f = 0; f < 4; f++) {
-					uint32_t fin = (f & 1 ? EFLAGS_CF : 0) | (f & 2 ? EFLAGS_AF : 0);
+					uint32_t fin = (f & 1) * EFLAGS_CF | (f >> 1) * EFLAGS_AF;
 					uint32_t ax = 0xabcd0000u | ahs[h] << 8 | al, eax, fl;
 					bcd_model(ops[o], ax, fin, &eax, &fl);
 					/* AAA/AAS leave SF, ZF, PF undefined; DAA/DAS only OF. */
-					uint32_t cmp = o < 2 ? OF_ALL & ~EFLAGS_OF : EFLAGS_AF | EFLAGS_CF;
+					uint32_t cmp = EFLAGS_AF | EFLAGS_CF;
+					if (o < 2)
+						cmp = OF_ALL & ~EFLAGS_OF;
 					struct run r = run_code(m, &ops[o], 1, ax, 0, fin);
 					cr_assert_eq(r.eax, eax, "%02x AX=%04x fl=%x: %08x", ops[o],
 						     ax & 0xffff, fin, r.eax);
-					cr_assert_eq(r.fl & cmp, fl & cmp, "%02x AX=%04x fl=%x", ops[o],
-						     ax & 0xffff, fin);
+					cr_assert_eq(r.fl & cmp, fl & cmp, "%02x AX=%04x fl=%x",
+						     ops[o], ax & 0xffff, fin);
 				}
 	tm_free(m);
 }

@@ -68,8 +68,7 @@ Test(cpu_shift, reg_by_cl_edges)
 		for (unsigned sz = 1; sz <= 4; sz *= 2)
 			for (unsigned k = 0; k < ORACLE_NEDGES + 6; k++)
 				for (unsigned j = 0; j < sizeof(counts) / sizeof(counts[0]); j++) {
-					uint32_t a = k < ORACLE_NEDGES ? oracle_edges[k] : orand(&rnd);
-					uint32_t f = orand(&rnd) & OF_ALL;
+					uint32_t a = oedge(k, &rnd), f = orand(&rnd) & OF_ALL;
 					add_shift(&s, op, sz, BY_CL, false, a, counts[j], f, 0);
 				}
 	oracle_check(&s);
@@ -85,11 +84,12 @@ Test(cpu_shift, reg_by_imm_and_one)
 	for (unsigned op = ROL; op <= SAR; op++)
 		for (unsigned sz = 1; sz <= 4; sz *= 2)
 			for (unsigned k = 0; k < 40; k++) {
-				uint32_t a = k < ORACLE_NEDGES ? oracle_edges[k] : orand(&rnd);
+				uint32_t a = oedge(k, &rnd);
 				unsigned n = orand(&rnd) & 0x3f;
 				for (uint32_t cf = 0; cf <= 1; cf++) {
 					uint32_t f = (orand(&rnd) & OF_ALL & ~EFLAGS_CF) | cf;
-					add_shift(&s, op, sz, BY_IMM, false, a, n, f, sz == 1 ? 4 : 0);
+					unsigned rm = sz == 1 ? 4 : 0;
+					add_shift(&s, op, sz, BY_IMM, false, a, n, f, rm);
 					add_shift(&s, op, sz, BY_ONE, false, a, 1, f, 0);
 				}
 			}
@@ -142,7 +142,7 @@ Test(cpu_shift, double_shifts)
 		for (unsigned sz = 2; sz <= 4; sz *= 2)
 			for (unsigned k = 0; k < ORACLE_NEDGES + 10; k++)
 				for (unsigned n = 0; n < 40; n++) {
-					uint32_t a = k < ORACLE_NEDGES ? oracle_edges[k] : orand(&rnd);
+					uint32_t a = oedge(k, &rnd);
 					uint32_t b = orand(&rnd), f = orand(&rnd) & OF_ALL;
 					unsigned cnt = n < 33 ? n : orand(&rnd) & 0xff;
 					bool imm = n & 1, mem = (n % 5) == 0;
@@ -158,9 +158,10 @@ Test(cpu_shift, double_shifts)
 					code[len++] = mem ? modrm(0, 2, 3) : modrm(3, 2, 0);
 					if (imm)
 						code[len++] = (uint8_t)cnt;
-					uint32_t d = (cnt & 31) == 1 ? EFLAGS_OF : 0;
-					d |= (cnt & 31) ? EFLAGS_CF | EFLAGS_SF | EFLAGS_ZF | EFLAGS_PF
-							: OF_ALL;
+					uint32_t d = OF_ALL;
+					if (cnt & 31)
+						d = EFLAGS_CF | EFLAGS_SF | EFLAGS_ZF | EFLAGS_PF |
+						    ((cnt & 31) == 1 ? EFLAGS_OF : 0);
 					struct oracle_in *c = oset_code(&s, code, len, f, d);
 					c->r[REG_EAX] = a;
 					c->r[REG_EDX] = b;
@@ -217,7 +218,7 @@ Test(cpu_shift, zero_count_memory_checks_write)
 Test(cpu_shift, lock_is_ud)
 {
 	struct tm *m = tm_new();
-	static const uint8_t code[] = { 0xf0, 0xd1, 0x20, 0xf4 };	/* lock shl dword [eax], 1 */
+	static const uint8_t code[] = { 0xf0, 0xd1, 0x20, 0xf4 };	/* lock shl [eax], 1 */
 
 	m->cpu->r[REG_EAX] = TM_DATA;
 	cr_assert_eq(tm_run(m, code, sizeof(code), 10), CPU_STOP_REQUESTED);

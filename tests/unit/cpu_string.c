@@ -51,12 +51,13 @@ Test(cpu_string, all_ops_against_host)
 				for (unsigned k = 0; k < 60; k++) {
 					bool df = k & 1;
 					uint32_t count = k < 4 ? k : orand(&rnd) % 24;
-					uint32_t room = count * sz + 8;
-					uint32_t si = df ? room + orand(&rnd) % (ORACLE_MEM_SIZE / 2 - room)
-							 : orand(&rnd) % (ORACLE_MEM_SIZE / 2);
+					uint32_t room = count * sz + 8, half = ORACLE_MEM_SIZE / 2;
+					uint32_t si = df ? room + orand(&rnd) % (half - room)
+							 : orand(&rnd) % half;
 					uint32_t di = df ? ORACLE_MEM_SIZE - 8 - orand(&rnd) % 40
-							 : ORACLE_MEM_SIZE / 2 + orand(&rnd) % 24;
-					add_string(&s, ops[o], sz, reps[r], df, si, di, count, &rnd);
+							 : half + orand(&rnd) % 24;
+					add_string(&s, ops[o], sz, reps[r], df, si, di, count,
+						   &rnd);
 				}
 	oracle_check(&s);
 	oset_free(&s);
@@ -75,8 +76,8 @@ Test(cpu_string, overlapping_movs)
 		for (unsigned d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++)
 			for (unsigned df = 0; df <= 1; df++) {
 				uint32_t si = df ? 180 : 60;
-				add_string(&s, MOVS, sz, 0xf3, df, si, (uint32_t)((int32_t)si + deltas[d]),
-					   25, &rnd);
+				uint32_t di = (uint32_t)((int32_t)si + deltas[d]);
+				add_string(&s, MOVS, sz, 0xf3, df, si, di, 25, &rnd);
 			}
 	oracle_check(&s);
 	oset_free(&s);

@@ -111,6 +111,12 @@ static const uint32_t oracle_edges[] __attribute__((unused)) = {
 };
 #define ORACLE_NEDGES (sizeof(oracle_edges) / sizeof(oracle_edges[0]))
 
+/* Edge operand k, or a random one past the edges. */
+static inline uint32_t oedge(unsigned k, uint64_t *rnd)
+{
+	return k < ORACLE_NEDGES ? oracle_edges[k] : orand(rnd);
+}
+
 static inline bool oracle_stale(void)
 {
 	struct stat b, s, p;
@@ -220,7 +226,8 @@ static inline size_t oracle_compare(const struct oracle_in *in, const struct ora
 		uint32_t mask = h[k].fault == ORACLE_NO_FAULT ? in[k].defined : OF_ALL;
 
 		if (h[k].fault != s[k].fault)
-			snprintf(what, sizeof(what), "fault host %d sim %d", h[k].fault, s[k].fault);
+			snprintf(what, sizeof(what), "fault host %d sim %d", h[k].fault,
+				 s[k].fault);
 		else if (memcmp(h[k].r, s[k].r, sizeof(h[k].r))) {
 			for (unsigned r = 0; r < 8; r++)
 				if (h[k].r[r] != s[k].r[r]) {
