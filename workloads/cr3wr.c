@@ -6,7 +6,7 @@
  * Under shadow paging every one of these writes is a monitor exit that
  * switches shadow tables.
  *
- * Parameters: iters (default 100000) CR3 writes; pages (default 4) pages
+ * Parameters: iters (default 50000) CR3 writes; pages (default 4) pages
  * read after each write.
  * Prints: the number of CR3 writes and reads and a checksum of what the
  * reads returned.
@@ -18,7 +18,7 @@
 
 static uint32_t iters, npages;
 static const struct param params[] = {
-	{ "iters", &iters, 100000, 1, 100000000 },
+	{ "iters", &iters, 50000, 1, 100000000 },
 	{ "pages", &npages, 4, 1, MAX_PAGES },
 	{ 0 },
 };

@@ -6,7 +6,7 @@
  * pages back with SYS_DISCARD, so the next pass faults them in again from
  * recycled frames, which must come back zeroed as well.
  *
- * Parameters: pages (default 4096) pages per pass; rounds (default 4)
+ * Parameters: pages (default 4096) pages per pass; rounds (default 8)
  * passes.
  * Prints: the numbers of pages touched and of zero-fill faults taken,
  * and a checksum of the tags.
@@ -19,7 +19,7 @@
 static uint32_t npages, rounds;
 static const struct param params[] = {
 	{ "pages", &npages, 4096, 1, 0x8000 },
-	{ "rounds", &rounds, 4, 1, 100000 },
+	{ "rounds", &rounds, 8, 1, 100000 },
 	{ 0 },
 };
 

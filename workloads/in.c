@@ -4,7 +4,7 @@
  * whose value the runtime itself programmed, so every read is checked.
  * Under a monitor each IN is an I/O exit that the device model answers.
  *
- * Parameters: iters (default 1000000) reads.
+ * Parameters: iters (default 2000000) reads.
  * Prints: the number of reads, the mask they returned, and how many
  * returned something else (must be 0).
  */
@@ -14,7 +14,7 @@
 
 static uint32_t iters;
 static const struct param params[] = {
-	{ "iters", &iters, 1000000, 1, 1000000000 },
+	{ "iters", &iters, 2000000, 1, 1000000000 },
 	{ 0 },
 };
 
