@@ -188,9 +188,9 @@ static void report_tables(const char *r, const struct probes *p)
 	printk("%s sgdt base=0x%08x limit=0x%04x\n", r, p->gdtr.base, p->gdtr.limit);
 	printk("%s sidt base=0x%08x limit=0x%04x\n", r, p->idtr.base, p->idtr.limit);
 	printk("%s sldt 0x%04x smsw 0x%04x str 0x%04x\n", r, p->ldtr, p->msw, p->tr);
-	expect(p->gdtr.base == (uint32_t)gdt && p->gdtr.limit == sizeof(gdt) - 1,
+	expect(p->gdtr.base == (uint32_t)dt.gdt && p->gdtr.limit == sizeof(dt.gdt) - 1,
 	       "%s sgdt shows another GDT", r);
-	expect(p->idtr.base == (uint32_t)idt && p->idtr.limit == sizeof(idt) - 1,
+	expect(p->idtr.base == (uint32_t)dt.idt && p->idtr.limit == sizeof(dt.idt) - 1,
 	       "%s sidt shows another IDT", r);
 	expect(p->ldtr == 0, "%s sldt shows an LDT", r);
 	expect(p->msw == (cr0_value & 0xffff), "%s smsw differs from the CR0 written", r);
@@ -225,7 +225,7 @@ static void report_segments(const char *r, const struct probes *p, int cpl)
 
 	for (i = 0; i < NSEL; i++) {
 		s = &p->seg[i];
-		hi = (uint32_t)(gdt[selectors[i] >> 3] >> 32);
+		hi = (uint32_t)(dt.gdt[selectors[i] >> 3] >> 32);
 		dpl = (hi >> 13) & 3;
 		rpl = SEL_RPL(selectors[i]);
 		type = (hi >> 8) & 0x1f;
@@ -242,7 +242,7 @@ static void report_segments(const char *r, const struct probes *p, int cpl)
 		printk(" verr=%u verw=%u\n", s->verr, s->verw);
 		expect(s->lar_ok == visible && (!visible || s->ar == (hi & AR_MASK)),
 		       "%s lar 0x%02x differs from the descriptor written", r, selectors[i]);
-		limit = ((uint32_t)gdt[selectors[i] >> 3] & 0xffff) | (hi & 0xf0000);
+		limit = ((uint32_t)dt.gdt[selectors[i] >> 3] & 0xffff) | (hi & 0xf0000);
 		if (hi & (1u << 23))
 			limit = limit << 12 | 0xfff;
 		expect(s->lsl_ok == visible && (!visible || s->limit == limit),

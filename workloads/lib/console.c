@@ -3,9 +3,12 @@
  * FIFOs on, interrupts off, polled transmit (wait for LSR.THRE). Also the
  * runtime's formatter, vsnprintf, which keeps no state of its own so that
  * ring-3 code may call it as well: %d %u %x %X %c %s %p %%, with '0', '-'
- * and a width; 'l' is accepted and ignored (long is 32 bits here).
+ * and a width; 'l' is accepted and ignored (long is 32 bits here). Its two
+ * outputs: printk, straight to the UART, and u_printf, through the write
+ * system call from ring 3.
  */
 #include "kernel.h"
+#include "user.h"
 
 #define COM1 0x3f8
 #define UART_THR 0
@@ -183,4 +186,18 @@ void printk(const char *fmt, ...)
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
 	console_write(buf, (size_t)n);
+}
+
+void u_printf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	sys_write(buf, (uint32_t)n);
 }

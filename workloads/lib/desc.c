@@ -17,8 +17,12 @@ struct __attribute__((packed)) tss {
 	uint16_t trap, iomap_base;
 };
 
-uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
-uint64_t idt[256] __attribute__((aligned(8)));
+/*
+ * The tables fill a page of their own: a monitor that shadows them traces
+ * that page, and nothing written often (such as TSS.ESP0, on every context
+ * switch) may share it.
+ */
+struct desc_tables dt __attribute__((aligned(PAGE_SIZE)));
 uint32_t cr0_value;
 static struct tss tss __attribute__((aligned(16)));
 
@@ -69,32 +73,32 @@ void desc_init(void)
 	 * Accessed bits are preset: the CPU would otherwise set them on the
 	 * first load, and LAR would then read differently before and after.
 	 */
-	gdt[0] = 0;
-	gdt[GDT_KCODE] = seg_desc(0, 0xfffff, DESC_P | DESC_S | DESC_CODE_XRA, flat);
-	gdt[GDT_KDATA] = seg_desc(0, 0xfffff, DESC_P | DESC_S | DESC_DATA_RWA, flat);
-	gdt[GDT_UCODE] = seg_desc(0, 0xfffff,
+	dt.gdt[0] = 0;
+	dt.gdt[GDT_KCODE] = seg_desc(0, 0xfffff, DESC_P | DESC_S | DESC_CODE_XRA, flat);
+	dt.gdt[GDT_KDATA] = seg_desc(0, 0xfffff, DESC_P | DESC_S | DESC_DATA_RWA, flat);
+	dt.gdt[GDT_UCODE] = seg_desc(0, 0xfffff,
 				  DESC_P | DESC_DPL(3) | DESC_S | DESC_CODE_XRA, flat);
-	gdt[GDT_UDATA] = seg_desc(0, 0xfffff,
+	dt.gdt[GDT_UDATA] = seg_desc(0, 0xfffff,
 				  DESC_P | DESC_DPL(3) | DESC_S | DESC_DATA_RWA, flat);
-	gdt[GDT_TSS] = seg_desc((uint32_t)&tss, sizeof(tss) - 1,
+	dt.gdt[GDT_TSS] = seg_desc((uint32_t)&tss, sizeof(tss) - 1,
 				DESC_P | DESC_TSS32_AVAIL, 0);
 	tss.ss0 = KERNEL_DS;
 	tss.esp0 = 0;
 	tss.iomap_base = sizeof(tss);
 
-	d.limit = sizeof(gdt) - 1;
-	d.base = (uint32_t)gdt;
+	d.limit = sizeof(dt.gdt) - 1;
+	d.base = (uint32_t)dt.gdt;
 	lgdt(&d);
 	reload_segments();
 	lldt(0);
 	ltr(TSS_SEL);
 
 	for (v = 0; v < 48; v++)
-		idt[v] = gate_desc(trap_vectors[v], KERNEL_CS,
+		dt.idt[v] = gate_desc(trap_vectors[v], KERNEL_CS,
 				   v == X86_EXC_BP || v == X86_EXC_OF ? 3 : 0);
-	idt[SYSCALL_VECTOR] = gate_desc(trap_vectors[48], KERNEL_CS, 3);
-	d.limit = sizeof(idt) - 1;
-	d.base = (uint32_t)idt;
+	dt.idt[SYSCALL_VECTOR] = gate_desc(trap_vectors[48], KERNEL_CS, 3);
+	d.limit = sizeof(dt.idt) - 1;
+	d.base = (uint32_t)dt.idt;
 	lidt(&d);
 }
 

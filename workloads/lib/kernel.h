@@ -82,8 +82,12 @@ void __attribute__((noreturn)) panic(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /* desc.c */
-extern uint64_t gdt[GDT_ENTRIES];
-extern uint64_t idt[256];
+struct desc_tables {
+	uint64_t idt[256];
+	uint64_t gdt[GDT_ENTRIES];
+	uint8_t pad[PAGE_SIZE - (256 + GDT_ENTRIES) * sizeof(uint64_t)];
+};
+extern struct desc_tables dt;
 extern uint32_t cr0_value;	/* what the kernel last wrote to CR0 */
 void desc_init(void);
 void cr_init(uint32_t pgdir);

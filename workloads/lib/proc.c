@@ -139,6 +139,12 @@ static void proc_start(struct proc *p, const struct trapframe *tf)
 	p->state = P_RUNNABLE;
 }
 
+/* Every process starts here, in ring 3. */
+void u_entry(int (*fn)(uint32_t), uint32_t arg)
+{
+	sys_exit(fn(arg));
+}
+
 /*
  * Runs entry(arg) in ring 3 of a fresh address space; returning exits.
  * With a block, a copy of it goes to the top of the user stack and arg is

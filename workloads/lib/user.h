@@ -71,7 +71,7 @@ static inline int32_t sys_discard(void *addr, uint32_t len)
 	return sys_call3(SYS_DISCARD, (uint32_t)addr, len, 0);
 }
 
-/* user.c */
+/* console.c, proc.c */
 void u_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void u_entry(int (*fn)(uint32_t), uint32_t arg) __attribute__((noreturn));
 
