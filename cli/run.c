@@ -182,6 +182,10 @@ static void print_summary(FILE *f, const struct run_report *rep)
 			   "%llu POPF lost an IF/IOPL change, %llu reads showed the real privilege\n",
 			(unsigned long long)vm->ctr.diverged_popf,
 			(unsigned long long)vm->ctr.diverged_reveal);
+	if (vm->ctr.diverged_truncation)
+		fprintf(f, "  DIVERGED            %llu guest accesses faulted only because the monitor "
+			   "cut segment limits below its window at 0xffc00000\n",
+			(unsigned long long)vm->ctr.diverged_truncation);
 	fprintf(f, "  modeled cycles      %.0f (%s cost model, %.6f s at %.1f GHz)", m->total,
 		rep->cost->name, m->total / (rep->cost->clock_ghz * 1e9), rep->cost->clock_ghz);
 	if (rep->have_baseline)
@@ -254,7 +258,8 @@ static void write_json(FILE *f, const struct run_report *rep, const struct stats
 	else
 		json_null(&j, "exit_value");
 	json_str(&j, "message", rep->r.msg);
-	json_bool(&j, "diverged", vm->ctr.diverged_popf || vm->ctr.diverged_reveal);
+	json_bool(&j, "diverged", vm->ctr.diverged_popf || vm->ctr.diverged_reveal ||
+				   vm->ctr.diverged_truncation);
 	json_obj_end(&j);
 
 	json_obj(&j, "modeled");

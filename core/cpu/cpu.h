@@ -190,6 +190,11 @@ struct cpu {
 	bool intr_line;		/* INTR pin */
 	bool halted;
 	uint64_t shadow_until;	/* interrupts inhibited until this insn count */
+	uint64_t db_shadow_until; /* MOV/POP SS also hold off single-step traps */
+	/* P6 performance counters (PerfEvtSel0/1, PerfCtr0/1) */
+	uint32_t perfevtsel[2];
+	uint64_t perfctr[2];
+	uint64_t perf_base[2][4];	/* per-CPL instruction counts at the last write */
 	unsigned intercepts;	/* enum cpu_intercept bits */
 	enum cpu_stop stop;
 	char stop_msg[160];

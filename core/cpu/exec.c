@@ -127,7 +127,7 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t budget)
 	while (service(c, budget_end)) {
 		bool stepping = c->eflags & EFLAGS_TF;
 		run_fast(c);
-		if (stepping && c->stop == CPU_RUNNING)
+		if (stepping && c->stop == CPU_RUNNING && c->insns >= c->db_shadow_until)
 			deliver_debug_trap(c);
 	}
 	cpu_sync_counters(c);

@@ -15,9 +15,12 @@
 #include "core/cpu/decode.h"
 #include "core/cpu/seg.h"
 
+/* MOV SS and POP SS hold off interrupts and debug traps (single-step
+ * included) until the next instruction has run (SDM vol. 3A 6.8.3). */
 static inline void shadow_after(struct cpu *c)
 {
 	c->shadow_until = c->insns + 2;
+	c->db_shadow_until = c->insns + 2;
 }
 
 static void mov_sreg_r(struct cpu *c, const struct insn *i)

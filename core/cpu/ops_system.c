@@ -14,7 +14,7 @@
  * APIC when the platform has a local APIC); no FPU, VME, PAE, SEP, MTRR,
  * MMX, FXSR or SSE. Leaves above the maximum return the highest basic leaf,
  * as the SDM specifies. Debug registers hold their values but no
- * breakpoint is modelled; RDPMC is not modelled (#UD).
+ * breakpoint is modelled. RDPMC and the counters are in pmc.c.
  */
 #include "core/cpu/code.h"
 #include "core/cpu/decode.h"
@@ -428,12 +428,16 @@ static void rdtsc(struct cpu *c, const struct insn *i)
 	NEXT(c, i);
 }
 
+bool pmc_msr_read(struct cpu *c, uint32_t msr, uint64_t *v);	/* pmc.c */
+bool pmc_msr_write(struct cpu *c, uint32_t msr, uint64_t v);
+binder_fn bind_rdpmc;
+
 bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 {
 	switch (msr) {
 	case MSR_IA32_TSC: *v = cpu_tsc(c); return true;
 	case MSR_IA32_APIC_BASE: *v = c->apic_base; return true;
-	default: return false;
+	default: return pmc_msr_read(c, msr, v);
 	}
 }
 
@@ -450,7 +454,7 @@ bool msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 					  (c->apic_base & APIC_BASE_BSP));
 		return true;
 	default:
-		return false;
+		return pmc_msr_write(c, msr, v);
 	}
 }
 
@@ -513,5 +517,6 @@ const struct binder ops_system_binders[] = {
 	{ ZYDIS_MNEMONIC_INVD, bind_sys, WBINVD }, { ZYDIS_MNEMONIC_WBINVD, bind_sys, WBINVD },
 	{ ZYDIS_MNEMONIC_CPUID, bind_sys, CPUID }, { ZYDIS_MNEMONIC_RDTSC, bind_sys, RDTSC },
 	{ ZYDIS_MNEMONIC_RDMSR, bind_sys, RDMSR }, { ZYDIS_MNEMONIC_WRMSR, bind_sys, WRMSR },
+	{ ZYDIS_MNEMONIC_RDPMC, bind_rdpmc, 0 },
 	{ 0, NULL, 0 },
 };

@@ -29,6 +29,8 @@ struct cpu_virt_ops {
 	/* Called once the guest's boot state is in the vCPU and the machine
 	 * is built; installs hooks. -1 with a reason on failure. */
 	int (*attach)(struct vm *vm, char *err, size_t errlen);
+	/* Once the MMU strategy is attached too. */
+	void (*ready)(struct vm *vm);
 	void (*detach)(struct vm *vm);
 	/* Virtual CPU state for the status-3 dump (the physical CPU is dumped
 	 * by the caller). */
@@ -65,6 +67,10 @@ struct mmu_virt_ops {
 				uint32_t *gpa, uint32_t *pf_err);
 	/* The monitor wrote guest-physical [gpa, gpa+len) itself. */
 	void (*wrote)(struct vm *vm, uint32_t gpa, uint32_t len);
+	/* Write-protect guest page gpfn for the CPU strategy (its descriptor
+	 * tables): guest writes to it reach vm->traced_write. Counted: on, off
+	 * must pair. */
+	void (*trace)(struct vm *vm, uint32_t gpfn, bool on);
 };
 
 /* A strategy as the user names it ("trap+shadow"). */

@@ -186,6 +186,8 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 		goto fail;
 	if (st && st->mmu && st->mmu->attach && st->mmu->attach(vm, err, errlen))
 		goto fail;
+	if (st && st->cpu && st->cpu->ready)
+		st->cpu->ready(vm);
 	return vm;
 fail:
 	vm_destroy(vm);

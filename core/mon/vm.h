@@ -71,6 +71,9 @@ struct vm {
 	/* Page table mapping the monitor's own linear window (top 4 MiB), to be
 	 * put in every page directory the monitor builds; 0 if none. */
 	uint32_t window_pt;
+	/* Called by the MMU strategy after the guest changed a page the CPU
+	 * strategy traced (gpa, len of what changed). */
+	void (*traced_write)(struct vm *vm, uint32_t gpa, uint32_t len);
 	struct mon_counters ctr;
 	/* The interrupt controller's INTR output. Without a gate it drives the
 	 * CPU directly; a monitor that virtualizes IF installs a gate and

@@ -68,9 +68,11 @@ struct shadow {
 	struct sh_root *roots;
 	unsigned nroots, cur;
 	uint64_t clock;
-	struct u32map mirrors;	/* guest page -> pool pages mirroring it */
+	struct u32map mirrors;	/* guest page -> pool pages mirroring it; pool page 0
+				   marks a page the CPU strategy traces */
 	struct u32map rmap;	/* guest page -> writable shadow PTE slots (pool << 10 | i) */
 	uint32_t mode;		/* guest CR0.PG/WP, CR4.PSE/PGE the shadows were built for */
+	uint32_t last_lin, last_err, repeats;	/* the same hidden fault over and over */
 	bool stepping;
 	uint32_t step_slot, step_gpfn;
 	uint8_t snap[PAGE_SIZE];
@@ -256,7 +258,10 @@ static unsigned invalidate_entry(struct vm *vm, struct shadow *sh, uint32_t gpfn
 		uint32_t idx = l->v[k];
 		struct sh_page *p = &sh->pg[idx];
 		struct sh_root *r = &sh->roots[p->root];
-		if (p->kind == PG_PT) {
+		if (idx == 0) {
+			if (vm->traced_write)
+				vm->traced_write(vm, gpfn << PAGE_SHIFT | i << 2, 4);
+		} else if (p->kind == PG_PT) {
 			uint32_t *pte = &page_ptr(vm, sh, idx)[i];
 			if (*pte) {
 				*pte = 0;
@@ -335,6 +340,13 @@ static enum mmu_pf fill(struct vm *vm, struct shadow *sh, uint32_t lin, bool wri
 
 	uint32_t gpfn = gpa >> PAGE_SHIFT;
 	bool may_write = (fl & TLBF_RW) && (fl & TLBF_D);
+	/* CR0.WP = 0: the guest kernel may write read-only pages. Map the page
+	 * writable for the supervisor only; a user access then faults again and
+	 * gets the page back read-only. (The walk set D for this write.) */
+	if (write && !user && !(v->cr0 & CR0_WP) && !(fl & TLBF_RW)) {
+		may_write = true;
+		fl &= (uint8_t)~TLBF_US;
+	}
 	if (write && may_write && traced(sh, gpfn)) {
 		/* A guest write to one of its own page tables. */
 		uint32_t *pte = &page_ptr(vm, sh, r->pt[pde])[pti];
@@ -360,6 +372,22 @@ static enum mmu_pf fill(struct vm *vm, struct shadow *sh, uint32_t lin, bool wri
 static enum mmu_pf sh_page_fault(struct vm *vm, uint32_t lin, uint32_t err, uint32_t *guest_err)
 {
 	struct shadow *sh = sh_of(vm);
+
+	/* A fill that does not let the instruction proceed would loop for
+	 * ever: stop with a message instead of hanging. */
+	if (lin == sh->last_lin && err == sh->last_err) {
+		if (++sh->repeats > 64) {
+			char msg[128];
+			snprintf(msg, sizeof(msg),
+				 "shadow MMU made no progress on the fault at %#x (error %#x)", lin, err);
+			cpu_request_stop(vm->cpu, CPU_STOP_UNSUPPORTED, msg);
+			return MMU_PF_HIDDEN;
+		}
+	} else {
+		sh->last_lin = lin;
+		sh->last_err = err;
+		sh->repeats = 0;
+	}
 	enum mmu_pf rc = fill(vm, sh, lin, err & PF_ERR_W, err & PF_ERR_U, guest_err);
 
 	if (rc == MMU_PF_HIDDEN) {
@@ -423,6 +451,19 @@ static void sh_invlpg(struct vm *vm, uint32_t lin)
 		return;
 	page_ptr(vm, sh, r->pt[pde])[(lin >> 12) & 1023] = 0;
 	cpu_invlpg(vm->cpu, lin);
+}
+
+static void sh_trace(struct vm *vm, uint32_t gpfn, bool on)
+{
+	struct shadow *sh = sh_of(vm);
+
+	if (on) {
+		if (!traced(sh, gpfn))
+			write_protect(vm, sh, gpfn);
+		u32map_add(&sh->mirrors, gpfn, 0);
+	} else {
+		u32map_remove(&sh->mirrors, gpfn, 0);
+	}
 }
 
 /* ---- attach ---- */
@@ -511,4 +552,5 @@ const struct mmu_virt_ops shadow_mmu = {
 	.step_done = sh_step_done,
 	.guest_translate = sh_guest_translate,
 	.wrote = sh_wrote,
+	.trace = sh_trace,
 };

@@ -366,3 +366,141 @@ bool emulate_iret(struct vm *vm, unsigned opsz)
 	set_virt_eflags(vm, w[2], mask);
 	return true;
 }
+
+/* ---- far CALL and JMP ---- */
+
+/* CALL/JMP far to sel:off on the virtual CPU, straight to a code segment or
+ * through a call gate (SDM vol. 3A 5.8.4-5.8.6): the shadow GDT refuses
+ * both when they lead to user code or through a gate, so the monitor does
+ * them with the guest's descriptors. False after reflecting a fault. */
+bool emulate_far_transfer(struct vm *vm, uint16_t sel, uint32_t off, bool call, unsigned opsz,
+			  uint32_t ret_eip)
+{
+	struct cpu *c = vm->cpu;
+	struct vcpu *v = &vm->vcpu;
+	struct desc d, td;
+	struct vfail f;
+
+	if (!(sel & ~3u)) {
+		vfault(vm, X86_EXC_GP, 0);
+		return false;
+	}
+	if (!guest_desc(vm, sel, &d)) {
+		vfault(vm, X86_EXC_GP, sel & 0xfffc);
+		return false;
+	}
+	unsigned a = desc_attr(d);
+	uint16_t tsel = sel;
+	unsigned count = 0, w = opsz;
+
+	if (attr_is_code(a)) {
+		unsigned dpl = DESC_DPL(a);
+		bool bad = (a & DESC_TYPE_C) ? dpl > v->cpl : ((sel & 3u) > v->cpl || dpl != v->cpl);
+		if (bad) {
+			vfault(vm, X86_EXC_GP, sel & 0xfffc);
+			return false;
+		}
+		if (!(a & DESC_P)) {
+			vfault(vm, X86_EXC_NP, sel & 0xfffc);
+			return false;
+		}
+		td = d;
+		if (opsz == 2)
+			off &= 0xffff;
+	} else if (gate_type(d) == SYS_CALLGATE32 || gate_type(d) == SYS_CALLGATE16) {
+		if (DESC_DPL(a) < v->cpl || DESC_DPL(a) < (sel & 3u)) {
+			vfault(vm, X86_EXC_GP, sel & 0xfffc);
+			return false;
+		}
+		if (!(a & DESC_P)) {
+			vfault(vm, X86_EXC_NP, sel & 0xfffc);
+			return false;
+		}
+		w = gate_type(d) == SYS_CALLGATE32 ? 4 : 2;
+		count = d.hi & 0x1f;
+		tsel = gate_sel(d);
+		off = w == 4 ? gate_off(d) : gate_off(d) & 0xffff;
+		if (!(tsel & ~3u)) {
+			vfault(vm, X86_EXC_GP, 0);
+			return false;
+		}
+		unsigned ta;
+		if (!guest_desc(vm, tsel, &td) || !attr_is_code(ta = desc_attr(td)) ||
+		    DESC_DPL(ta) > v->cpl ||
+		    (!call && !(ta & DESC_TYPE_C) && DESC_DPL(ta) != v->cpl)) {
+			vfault(vm, X86_EXC_GP, tsel & 0xfffc);
+			return false;
+		}
+		if (!(ta & DESC_P)) {
+			vfault(vm, X86_EXC_NP, tsel & 0xfffc);
+			return false;
+		}
+	} else if (gate_type(d) == SYS_TASKGATE || gate_type(d) == SYS_TSS32_AVAIL ||
+		   gate_type(d) == SYS_TSS16_AVAIL) {
+		cpu_request_stop(c, CPU_STOP_UNSUPPORTED, "guest far transfer to a task");
+		return false;
+	} else {
+		vfault(vm, X86_EXC_GP, sel & 0xfffc);
+		return false;
+	}
+	unsigned ta = desc_attr(td), ncpl = (ta & DESC_TYPE_C) ? v->cpl : DESC_DPL(ta);
+	if (off > desc_limit(td)) {
+		vfault(vm, X86_EXC_GP, 0);
+		return false;
+	}
+	if (!call) {
+		load_phys_seg(vm, SEG_CS, (uint16_t)((tsel & ~3u) | v->cpl), td);
+		c->eip = off;
+		return true;
+	}
+
+	bool big = c->seg[SEG_SS].attr & DESC_DB;
+	uint32_t base = c->seg[SEG_SS].base, sp = big ? c->r[REG_ESP] : (uint16_t)c->r[REG_ESP];
+	if (ncpl < v->cpl) {
+		/* Inner ring: the guest TSS's stack, with the parameters copied. */
+		uint16_t nss;
+		uint32_t nsp, params[32];
+		struct desc ssd;
+		struct gfault g;
+		if (!tss_stack(vm, ncpl, &nss, &nsp, &ssd, 0, &f)) {
+			if (f.vec == X86_EXC_PF)
+				vpage_fault(vm, &f.pf);
+			else
+				vfault(vm, f.vec, f.err);
+			return false;
+		}
+		for (unsigned k = 0; k < count; k++) {
+			params[k] = 0;
+			if (!gmem_read(vm, base + (big ? sp + k * w : (uint16_t)(sp + k * w)),
+				       &params[k], w, v->cpl == 3, &g)) {
+				vpage_fault(vm, &g);
+				return false;
+			}
+		}
+		uint32_t nbase = desc_base(ssd);
+		bool nbig = desc_attr(ssd) & DESC_DB;
+		bool ok = vpush(vm, nbase, &nsp, nbig, w, virt_sel(vm, SEG_SS), false, &f) &&
+			  vpush(vm, nbase, &nsp, nbig, w, c->r[REG_ESP], false, &f);
+		for (unsigned k = count; ok && k-- > 0;)
+			ok = vpush(vm, nbase, &nsp, nbig, w, params[k], false, &f);
+		ok = ok && vpush(vm, nbase, &nsp, nbig, w, virt_sel(vm, SEG_CS), false, &f) &&
+		     vpush(vm, nbase, &nsp, nbig, w, ret_eip, false, &f);
+		if (!ok) {
+			vpage_fault(vm, &f.pf);
+			return false;
+		}
+		load_phys_seg(vm, SEG_SS, nss, ssd);
+		c->r[REG_ESP] = nbig ? nsp : (c->r[REG_ESP] & 0xffff0000u) | (uint16_t)nsp;
+	} else {
+		if (!vpush(vm, base, &sp, big, w, virt_sel(vm, SEG_CS), v->cpl == 3, &f) ||
+		    !vpush(vm, base, &sp, big, w, ret_eip, v->cpl == 3, &f)) {
+			vpage_fault(vm, &f.pf);
+			return false;
+		}
+		c->r[REG_ESP] = big ? sp : (c->r[REG_ESP] & 0xffff0000u) | (uint16_t)sp;
+	}
+	load_phys_seg(vm, SEG_CS, (uint16_t)((tsel & ~3u) | ncpl), td);
+	c->eip = off;
+	set_vcpl(vm, ncpl);
+	return true;
+}

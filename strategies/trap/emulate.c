@@ -309,7 +309,7 @@ static bool emulate_ltr_lldt(struct emu *x, bool ltr)
 		if (ltr)
 			return false;
 		seg_fill_null(&v->ldtr, sel);
-		cpu_load_seg(x->c, SEG_LDTR, 0, 0, 0);
+		shadow_ldt_sync(vm);
 		return done(x, EXIT_LDTR_TR_ACCESS);
 	}
 	if ((sel & SEL_TI) || !guest_desc(vm, sel, &d)) {
@@ -334,9 +334,9 @@ static bool emulate_ltr_lldt(struct emu *x, bool ltr)
 		shadow_gdt_entry(vm, sel >> 3);
 		return done(x, EXIT_LDTR_TR_ACCESS);
 	}
-	cpu_request_stop(x->c, CPU_STOP_UNSUPPORTED,
-			 "the guest loaded an LDT: LDTs are not modelled under trap+shadow");
-	return true;
+	seg_fill(&v->ldtr, sel, d);
+	shadow_ldt_sync(vm);
+	return done(x, EXIT_LDTR_TR_ACCESS);
 }
 
 /* ---- segment loads refused by ring compression ---- */
@@ -612,6 +612,27 @@ bool emulate(struct vm *vm, unsigned vec, uint32_t err)
 		}
 		return true;
 	}
+	case ZYDIS_MNEMONIC_JMP:
+	case ZYDIS_MNEMONIC_CALL: {
+		if (!x.e.far)
+			return false;
+		uint32_t off = x.e.imm;
+		uint16_t sel = (uint16_t)x.e.imm2;
+		if (x.e.kind[0] == EK_MEM) {
+			uint32_t lin = mem_lin(&x);
+			off = 0;
+			if (!mem_read(&x, lin, &off, x.e.opsz, &f) ||
+			    !mem_read(&x, lin + x.e.opsz, &sel, 2, &f))
+				return guest_fault(&x, &f);
+		}
+		exit_account(vm, EXIT_SEGMENT_LOAD, 0, NULL);
+		if (emulate_far_transfer(vm, sel, off, x.e.mnem == ZYDIS_MNEMONIC_CALL, x.e.opsz,
+					 c->eip + x.e.len)) {
+			c->insns++;
+			vm->ctr.emulated++;
+		}
+		return true;
+	}
 	default:
 		break;
 	}
@@ -691,6 +712,13 @@ bool emulate(struct vm *vm, unsigned vec, uint32_t err)
 		    !msr_write(c, c->r[REG_ECX], (uint64_t)c->r[REG_EDX] << 32 | c->r[REG_EAX]))
 			return false;
 		return done(&x, EXIT_MSR_WRITE);
+	case ZYDIS_MNEMONIC_RDPMC:
+		if ((v->cpl != 0 && !(v->cr4 & CR4_PCE)) || c->r[REG_ECX] > 1 ||
+		    !msr_read(c, 0xc1u + c->r[REG_ECX], &msr))
+			return false;
+		c->r[REG_EAX] = (uint32_t)msr;
+		c->r[REG_EDX] = (uint32_t)(msr >> 32) & 0xff;
+		return done(&x, EXIT_SENSITIVE);
 	case ZYDIS_MNEMONIC_RDTSC: {
 		if ((v->cr4 & CR4_TSD) && v->cpl != 0)
 			return false;

@@ -127,11 +127,120 @@ void shadow_gdt_entry(struct vm *vm, unsigned index)
 	put_gdt(vm, index, d);
 }
 
-void shadow_gdt_sync(struct vm *vm)
+/* ---- tracing the guest's tables ---- */
+
+static void untrace(struct vm *vm, struct traced_table *t)
+{
+	for (unsigned k = 0; k < t->npages; k++)
+		if (t->gpfn[k] != ~0u)
+			vm->strat->mmu->trace(vm, t->gpfn[k], false);
+	t->npages = 0;
+}
+
+/* Write-protects the guest pages under [lin, lin + limit]. */
+static void retrace(struct vm *vm, struct traced_table *t, uint32_t lin, uint32_t limit)
+{
+	const struct vcpu *v = &vm->vcpu;
+
+	untrace(vm, t);
+	t->lin = lin & PAGE_MASK;
+	t->npages = ((lin & 0xfff) + limit) / PAGE_SIZE + 1;
+	if (t->npages > MAX_TABLE_PAGES)
+		t->npages = MAX_TABLE_PAGES;
+	for (unsigned k = 0; k < t->npages; k++) {
+		uint32_t gpa, err;
+		uint8_t fl;
+		unsigned sh;
+		t->gpfn[k] = ~0u;
+		if (guest_walk(vm, v->cr0, v->cr3, v->cr4, t->lin + k * PAGE_SIZE, false, false,
+			       false, &gpa, &fl, &sh, &err) && gpa < vm->phys.guest_size) {
+			t->gpfn[k] = gpa >> PAGE_SHIFT;
+			vm->strat->mmu->trace(vm, t->gpfn[k], true);
+		}
+	}
+}
+
+/* Table offsets (from its linear base) that guest-physical gpa backs. */
+static bool table_offset(const struct traced_table *t, uint32_t base, uint32_t gpa,
+			 unsigned k, uint32_t *off)
+{
+	if (t->gpfn[k] != gpa >> PAGE_SHIFT)
+		return false;
+	*off = t->lin + k * PAGE_SIZE + (gpa & 0xfff) - base;
+	return true;
+}
+
+static void shadow_ldt_entry(struct vm *vm, unsigned index);
+
+static void on_traced_write(struct vm *vm, uint32_t gpa, uint32_t len)
+{
+	struct trap *t = trap_of(vm);
+	const struct vcpu *v = &vm->vcpu;
+	uint32_t off;
+
+	for (unsigned k = 0; k < t->gdt.npages; k++)
+		for (uint32_t b = 0; b < len; b += 4)
+			if (table_offset(&t->gdt, v->gdtr.base, gpa + b, k, &off) &&
+			    off <= v->gdtr.limit)
+				shadow_gdt_entry(vm, off / 8);
+	for (unsigned k = 0; k < t->ldt.npages; k++)
+		for (uint32_t b = 0; b < len; b += 4)
+			if (table_offset(&t->ldt, v->ldtr.base, gpa + b, k, &off) &&
+			    off <= v->ldtr.limit)
+				shadow_ldt_entry(vm, off / 8);
+}
+
+static void shadow_gdt_build(struct vm *vm)
 {
 	memset(mon_page(vm, 0), 0, 8190 * 8);
 	for (unsigned k = 1; k <= vm->vcpu.gdtr.limit / 8u && k < 8190; k++)
 		shadow_gdt_entry(vm, k);
+}
+
+void shadow_gdt_sync(struct vm *vm)
+{
+	shadow_gdt_build(vm);
+	retrace(vm, &trap_of(vm)->gdt, vm->vcpu.gdtr.base, vm->vcpu.gdtr.limit);
+}
+
+/* ---- the LDT ---- */
+
+static void shadow_ldt_entry(struct vm *vm, unsigned index)
+{
+	struct desc d = { 0, 0 };
+	uint8_t *slot = mon_page(vm, MON_LDT_PAGE) + index * 8;
+
+	if (index >= PAGE_SIZE / 8)
+		return;
+	if (guest_desc(vm, (uint16_t)(index << 3 | SEL_TI), &d)) {
+		unsigned a = desc_attr(d);
+		d = compress(d);
+		if (!(a & DESC_S) || ((a & DESC_TYPE_CODE) && DESC_DPL(a) == 3))
+			d.hi &= ~(DESC_P << 8);
+	}
+	memcpy(slot, &d, 8);
+}
+
+void shadow_ldt_sync(struct vm *vm)
+{
+	const struct seg *l = &vm->vcpu.ldtr;
+	struct trap *t = trap_of(vm);
+
+	memset(mon_page(vm, MON_LDT_PAGE), 0, PAGE_SIZE);
+	if (!(l->attr & DESC_P)) {
+		untrace(vm, &t->ldt);
+		cpu_load_seg(vm->cpu, SEG_LDTR, 0, 0, 0);
+		return;
+	}
+	uint32_t limit = l->limit < PAGE_SIZE - 1 ? l->limit : PAGE_SIZE - 1;
+	for (unsigned k = 0; k <= limit / 8; k++)
+		shadow_ldt_entry(vm, k);
+	retrace(vm, &t->ldt, l->base, l->limit);
+	struct desc d = { (limit & 0xffff) | (WIN_LDT << 16),
+			  ((WIN_LDT >> 16) & 0xff) | (WIN_LDT & 0xff000000u) |
+				  ((DESC_P | SYS_LDT) << 8) };
+	put_gdt(vm, MON_LDT_SEL >> 3, d);
+	cpu_load_seg(vm->cpu, SEG_LDTR, MON_LDT_SEL, d.lo, d.hi);
 }
 
 void load_phys_seg(struct vm *vm, unsigned sreg, uint16_t vsel, struct desc d)
@@ -199,9 +308,40 @@ static bool intr_gate(struct vm *vm)
 
 /* ---- events ---- */
 
+/* A #GP on an access that only the monitor's segment truncation refused
+ * (the guest's own limit allows it): the guest sees a fault the bare
+ * machine would not give. Counted as a divergence. */
+static void note_truncation(struct vm *vm)
+{
+	struct cpu *c = vm->cpu;
+	struct emu_insn e;
+	uint8_t bytes[15];
+	struct gfault f;
+	struct desc d;
+
+	if (!gmem_read(vm, c->seg[SEG_CS].base + c->eip, bytes, sizeof(bytes),
+		       vm->vcpu.cpl == 3, &f) ||
+	    !emu_decode(bytes, sizeof(bytes), c->seg[SEG_CS].attr & DESC_DB, &e))
+		return;
+	for (unsigned k = 0; k < e.n; k++) {
+		if (e.kind[k] != EK_MEM)
+			continue;
+		uint32_t off = emu_ea(c, &e);
+		uint16_t sel = c->seg[e.seg].sel;
+		if (off > c->seg[e.seg].limit && (sel & ~3u) && guest_desc(vm, sel, &d) &&
+		    off <= desc_limit(d))
+			vm->ctr.diverged_truncation++;
+	}
+}
+
 static void reflect(struct vm *vm, const struct cpu_event *ev)
 {
-	vfault(vm, ev->vector, ev->err);
+	if (ev->vector == X86_EXC_GP && ev->err == 0)
+		note_truncation(vm);
+	vm->ctr.injected_exceptions++;
+	exit_account(vm, EXIT_EXCEPTION_NMI, 0, NULL);
+	/* Traps (#DB from ICEBP or single-step) push the next EIP. */
+	vdeliver(vm, CPU_EV_EXCEPTION, ev->vector, ev->has_err, ev->err, ev->eip);
 }
 
 static void step_finish(struct vm *vm)
@@ -240,6 +380,10 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 			step_finish(vm);
 			return true;
 		}
+		/* The guest reads DR6 through the monitor: give it the status
+		 * bits the CPU just set. */
+		vm->vcpu.dr[6] |= c->dr[6] & 0xe00f;
+		c->dr[6] &= ~0xe00fu;
 		break;
 	case X86_EXC_PF:
 		switch (vm->strat->mmu->page_fault(vm, c->cr2, ev->err, &gerr)) {
@@ -354,7 +498,7 @@ static int trap_attach(struct vm *vm, char *err, size_t errlen)
 	v->tr = c->seg[SEG_TR];
 
 	build_window(vm);
-	shadow_gdt_sync(vm);
+	shadow_gdt_build(vm);
 
 	/* The physical CPU: paging on (the shadow MMU sets CR3), the monitor's
 	 * tables, the guest's segments ring-compressed. */
@@ -388,12 +532,19 @@ static int trap_attach(struct vm *vm, char *err, size_t errlen)
 	set_vcpl(vm, v->cpl);
 	cpu_set_eflags(c, (cpu_get_eflags(c) & ~EFLAGS_IOPL) | EFLAGS_IF);
 
+	vm->traced_write = on_traced_write;
 	c->hooks.monitor = vm;
 	c->hooks.event = on_event;
 	c->hooks.sensitive = on_sensitive;
 	vm->intr_gate = intr_gate;
 	vm_intr_update(vm);
 	return 0;
+}
+
+/* The shadow MMU is up: the guest's GDT can be traced from now on. */
+static void trap_ready(struct vm *vm)
+{
+	shadow_gdt_sync(vm);
 }
 
 static void trap_detach(struct vm *vm)
@@ -423,6 +574,7 @@ const struct cpu_virt_ops trap_cpu = {
 	.monitor_bytes = MON_PAGES * PAGE_SIZE,
 	.vcpl_of = vcpl_of_pcpl,
 	.attach = trap_attach,
+	.ready = trap_ready,
 	.detach = trap_detach,
 	.dump = trap_dump,
 };

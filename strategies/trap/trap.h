@@ -23,8 +23,19 @@
 #define MON_LDT_PAGE 18
 #define MON_WPT_PAGE 19
 
+#define WIN_LDT (WINDOW_BASE + MON_LDT_PAGE * 0x1000u)
+#define MAX_TABLE_PAGES 17		/* a 64 KiB table not page-aligned */
+
+/* A guest descriptor table (GDT or LDT) whose pages are traced. */
+struct traced_table {
+	uint32_t lin;			/* linear base when traced */
+	uint32_t gpfn[MAX_TABLE_PAGES];	/* guest page of each linear page, or ~0 */
+	unsigned npages;
+};
+
 struct trap {
 	uint32_t mon;			/* machine address of monitor page 0 */
+	struct traced_table gdt, ldt;
 	bool stepping;			/* a traced write is being single-stepped */
 	bool guest_tf;			/* the guest's own TF during a step */
 	int vdelivering;		/* vector being delivered virtually, or -1 */
@@ -44,6 +55,9 @@ static inline unsigned v_rpl(unsigned p) { return p == 1 ? 0 : p; }
 bool guest_desc(struct vm *vm, uint16_t sel, struct desc *d);
 void shadow_gdt_sync(struct vm *vm);
 void shadow_gdt_entry(struct vm *vm, unsigned index);
+/* Rebuilds the shadow LDT from the guest's (after LLDT) and points the
+ * physical LDTR at it. */
+void shadow_ldt_sync(struct vm *vm);
 void load_phys_seg(struct vm *vm, unsigned sreg, uint16_t vsel, struct desc d);
 void load_phys_null(struct vm *vm, unsigned sreg, uint16_t vsel);
 void set_vcpl(struct vm *vm, unsigned vcpl);
@@ -63,6 +77,8 @@ void vpage_fault(struct vm *vm, const struct gfault *f);
  * (the fault is reflected) or the run stopped. */
 bool emulate_iret(struct vm *vm, unsigned opsz);
 bool emulate_far_return(struct vm *vm, unsigned opsz, uint16_t extra);
+bool emulate_far_transfer(struct vm *vm, uint16_t sel, uint32_t off, bool call, unsigned opsz,
+			  uint32_t ret_eip);
 
 /* emulate.c */
 /* Emulates the instruction at EIP that raised #GP (or #NP for a user code
