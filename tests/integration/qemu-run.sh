@@ -7,13 +7,30 @@
 # port), 124 when QEMU had to be killed after $QEMU_TIMEOUT seconds
 # (default 60), 125 when QEMU failed or the guest never reached the port.
 # Example: qemu-run.sh syscall -append "iters=1000"
+#
+# Without arguments (as ctest runs every script here) it checks itself:
+# the exit value must come through for a passing and a failing guest.
 set -uo pipefail
 
-if [ $# -lt 1 ]; then
-	echo "usage: $0 NAME|FILE.elf [qemu args...]" >&2
-	exit 2
-fi
+self=$0
 root=$(cd "$(dirname "$0")/../.." && pwd)
+if [ $# -lt 1 ]; then
+	out=$("$self" syscall -append "iters=100")
+	rc=$?
+	if [ $rc -ne 0 ] || ! grep -qx "result: ok" <<<"$out"; then
+		echo "$0: syscall iters=100 gave exit $rc:" >&2
+		echo "$out" >&2
+		exit 1
+	fi
+	out=$("$self" syscall -append "iters=banana")
+	rc=$?
+	if [ $rc -ne 1 ] || [ "$out" != "result: FAIL bad parameter iters" ]; then
+		echo "$0: syscall iters=banana gave exit $rc: $out" >&2
+		exit 1
+	fi
+	echo "qemu-run: 2 passed, 0 failed"
+	exit 0
+fi
 kernel=$1
 shift
 if [ ! -f "$kernel" ]; then
