@@ -262,10 +262,9 @@ uint16_t virt_sel(struct vm *vm, unsigned sreg)
 {
 	uint16_t s = vm->cpu->seg[sreg].sel;
 
-	if (sreg == SEG_CS)
+	/* CS.RPL and SS.RPL always equal the CPL: the virtual one. */
+	if (sreg == SEG_CS || sreg == SEG_SS)
 		return (uint16_t)((s & ~3u) | vm->vcpu.cpl);
-	if (sreg == SEG_SS)
-		return (uint16_t)((s & ~3u) | v_rpl(s & 3u));
 	return s;
 }
 
