@@ -296,6 +296,14 @@ static void rep_##name##SZ(struct cpu *c, const struct insn *i)                 
 	    io_taken(c, i, SZ))                                                          \
 		return;                                                                  \
 	REP_LOOP(c, i, name, SZ, -1);                                                    \
+}
+
+/* CMPS and SCAS: F3 is REPE, F2 REPNE. */
+#define CMP_SIZED(name, SZ)                                                              \
+static void name##SZ(struct cpu *c, const struct insn *i)                                \
+{                                                                                        \
+	name##_elem(c, i, SZ, i->flags & INSN_A16);                                      \
+	NEXT(c, i);                                                                      \
 }                                                                                        \
 static void repe_##name##SZ(struct cpu *c, const struct insn *i)                         \
 {                                                                                        \
@@ -306,27 +314,34 @@ static void repne_##name##SZ(struct cpu *c, const struct insn *i)               
 	REP_LOOP(c, i, name, SZ, 1);                                                     \
 }
 
-/* [no prefix, REP/REPE, REPNE][size]; F2/F3 repeat alike unless comparing. */
-#define STR_OP(name, IO, CMP)                                                            \
+/* [no prefix, F3, F2][size]; F2 repeats as F3 does unless comparing. */
+#define STR_OP(name, IO)                                                                 \
 	STR_SIZED(name, 1, IO)                                                           \
 	STR_SIZED(name, 2, IO)                                                           \
 	STR_SIZED(name, 4, IO)                                                           \
 	static insn_fn *const name##_fns[3][3] = {                                       \
 		{ name##1, name##2, name##4 },                                           \
-		{ CMP ? repe_##name##1 : rep_##name##1, CMP ? repe_##name##2 : rep_##name##2, \
-		  CMP ? repe_##name##4 : rep_##name##4 },                                \
-		{ CMP ? repne_##name##1 : rep_##name##1,                                 \
-		  CMP ? repne_##name##2 : rep_##name##2,                                 \
-		  CMP ? repne_##name##4 : rep_##name##4 },                               \
+		{ rep_##name##1, rep_##name##2, rep_##name##4 },                         \
+		{ rep_##name##1, rep_##name##2, rep_##name##4 },                         \
 	};
 
-STR_OP(movs, 0, 0)
-STR_OP(cmps, 0, 1)
-STR_OP(stos, 0, 0)
-STR_OP(lods, 0, 0)
-STR_OP(scas, 0, 1)
-STR_OP(ins, 1, 0)
-STR_OP(outs, 1, 0)
+#define CMP_OP(name)                                                                     \
+	CMP_SIZED(name, 1)                                                               \
+	CMP_SIZED(name, 2)                                                               \
+	CMP_SIZED(name, 4)                                                               \
+	static insn_fn *const name##_fns[3][3] = {                                       \
+		{ name##1, name##2, name##4 },                                           \
+		{ repe_##name##1, repe_##name##2, repe_##name##4 },                      \
+		{ repne_##name##1, repne_##name##2, repne_##name##4 },                   \
+	};
+
+STR_OP(movs, 0)
+CMP_OP(cmps)
+STR_OP(stos, 0)
+STR_OP(lods, 0)
+CMP_OP(scas)
+STR_OP(ins, 1)
+STR_OP(outs, 1)
 
 static insn_fn *const (*const str_tables[])[3] = {
 	[MOVS] = movs_fns, [CMPS] = cmps_fns, [STOS] = stos_fns, [LODS] = lods_fns,
