@@ -5,7 +5,7 @@
  * BT* with a register bit offset and a memory operand address a bit
  * string: the offset is signed (16 or 32 bits) and selects the operand-size
  * word at EA + size * (offset >> log2(bits)), which may lie below EA; an
- * immediate offset is taken modulo the operand size (SDM "BT", table 3-2).
+ * immediate offset is taken modulo the operand size (SDM vol. 2, BT).
  * CF is the selected bit; the other flags are left as they were (ZF is
  * unaffected by the SDM; OF, SF, AF, PF undefined and kept, as the host
  * does).

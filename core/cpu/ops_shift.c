@@ -28,7 +28,6 @@
 #include "core/cpu/decode.h"
 #include "core/cpu/exec.h"
 
-/* ModRM reg field order of the C0/C1/D0-D3 group (Zydis names /6, SAL, SHL). */
 enum { ROL, ROR, RCL, RCR, SHL, SHR, SAR, SHLD, SHRD };
 
 #define REG1(c, n) R8(c, n)
@@ -296,7 +295,7 @@ const struct binder ops_shift_binders[] = {
 	{ ZYDIS_MNEMONIC_ROR, bind_shift, ROR },
 	{ ZYDIS_MNEMONIC_RCL, bind_shift, RCL },
 	{ ZYDIS_MNEMONIC_RCR, bind_shift, RCR },
-	{ ZYDIS_MNEMONIC_SHL, bind_shift, SHL },
+	{ ZYDIS_MNEMONIC_SHL, bind_shift, SHL },	/* also /6 (SAL): Zydis names it SHL */
 	{ ZYDIS_MNEMONIC_SHR, bind_shift, SHR },
 	{ ZYDIS_MNEMONIC_SAR, bind_shift, SAR },
 	{ ZYDIS_MNEMONIC_SHLD, bind_dshift, SHLD },
