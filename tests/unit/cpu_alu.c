@@ -195,3 +195,26 @@ Test(cpu_alu, lock_prefix_rules)
 	oracle_check(&s);
 	oset_free(&s);
 }
+
+/* Both operands one register (the XOR/SUB/SBB idioms) and the high-byte
+ * registers AH..BH as either operand. */
+Test(cpu_alu, same_and_high_byte_registers)
+{
+	struct oset s = { 0 };
+	uint64_t rnd = 44;
+
+	for (unsigned op = ADD; op <= CMP; op++)
+		for (unsigned k = 0; k < 64; k++) {
+			bool byte = k & 1;
+			unsigned reg = (k >> 1) & 7, rm = k & 8 ? reg : (k >> 4) & 7;
+			if (!byte && (reg == REG_ESP || rm == REG_ESP))
+				continue;
+			uint8_t code[] = { (uint8_t)(op * 8 + !byte), modrm(3, reg, rm) };
+			struct oracle_in *c = oset_code(&s, code, 2, orand(&rnd) & OF_ALL,
+							alu_defined(op));
+			for (unsigned r = 0; r < 8; r++)
+				c->r[r] = oedge((k + r) % (ORACLE_NEDGES + 4), &rnd);
+		}
+	oracle_check(&s);
+	oset_free(&s);
+}
