@@ -1,9 +1,10 @@
 /*
- * Data movement and flag instructions (ops_data.c) against the host CPU
- * (oracle.h): LAHF/SAHF, CLC/STC/CMC, CLD/STD, SETcc and CMOVcc under every
- * combination of the condition flags, MOVZX/MOVSX, CBW/CWDE/CWD/CDQ, XCHG,
- * LEA address arithmetic (wrapping at 2^32 and truncated to 16 bits) and
- * XLAT. Flags are compared in full: none of these leaves one undefined.
+ * Data movement, flag and condition instructions (ops_data.c, ops_ctrl.c)
+ * against the host CPU (oracle.h): LAHF/SAHF, CLC/STC/CMC, CLD/STD; SETcc,
+ * CMOVcc and Jcc under every combination of the condition flags; LOOP,
+ * LOOPE, LOOPNE, JECXZ; MOVZX/MOVSX, CBW/CWDE/CWD/CDQ, XCHG, LEA address
+ * arithmetic (wrapping at 2^32, truncated to 16 bits) and XLAT. Flags are
+ * compared in full: none of these leaves one undefined.
  */
 #include "tests/unit/oracle.h"
 
@@ -205,6 +206,42 @@ Test(cpu_data, xlat)
 		c->r[REG_EAX] = (c->r[REG_EAX] & ~0xffu) | al;
 		c->r[REG_EBX] = ORACLE_MEM;
 	}
+	oracle_check(&s);
+	oset_free(&s);
+}
+
+/* Jcc rel8 and rel32, every condition and flag state; each case jumps over
+ * an INC EDI in its own bytes, so the branch shows in the registers. */
+Test(cpu_data, jcc_all_conditions)
+{
+	struct oset s = { 0 };
+
+	for (unsigned cc = 0; cc < 16; cc++)
+		for (unsigned k = 0; k < 32; k++) {
+			uint8_t short_form[] = { (uint8_t)(0x70 + cc), 2, 0xff, 0xc7 };
+			uint8_t near_form[] = { 0x0f, (uint8_t)(0x80 + cc), 2, 0, 0, 0, 0xff, 0xc7 };
+			oset_code(&s, short_form, sizeof(short_form), flag_combo(k), OF_ALL);
+			oset_code(&s, near_form, sizeof(near_form), flag_combo(k), OF_ALL);
+		}
+	oracle_check(&s);
+	oset_free(&s);
+}
+
+/* LOOP, LOOPE, LOOPNE and JECXZ with ECX of 0, 1, 2 and -1, ZF both ways:
+ * the decrement (never a flag change) and the branch. */
+Test(cpu_data, loop_family)
+{
+	static const uint32_t counts[] = { 0, 1, 2, 0xffffffffu, 0x10000 };
+	struct oset s = { 0 };
+
+	for (unsigned op = 0; op < 4; op++)
+		for (unsigned n = 0; n < sizeof(counts) / sizeof(counts[0]); n++)
+			for (unsigned k = 0; k < 32; k += 3) {
+				uint8_t code[] = { (uint8_t)(0xe0 + op), 2, 0xff, 0xc7 };
+				struct oracle_in *c = oset_code(&s, code, sizeof(code),
+								flag_combo(k), OF_ALL);
+				c->r[REG_ECX] = counts[n];
+			}
 	oracle_check(&s);
 	oset_free(&s);
 }
