@@ -170,7 +170,7 @@ void syscall_register(int nr, syscall_fn_t fn);
 int copy_from_user(void *dst, uint32_t src, uint32_t len);
 int copy_to_user(uint32_t dst, const void *src, uint32_t len);
 
-/* pci.c: configuration mechanism #1 */
+/* atadma.c: PCI configuration mechanism #1 */
 uint32_t pci_read32(int bus, int dev, int fn, int off);
 void pci_write32(int bus, int dev, int fn, int off, uint32_t v);
 int pci_find_class(uint8_t cls, uint8_t sub, int *bus, int *dev, int *fn);
