@@ -85,7 +85,7 @@ void code_invalidate_page(struct cpu *c, uint32_t pa)
 		b->valid = false;
 		unhash(cc, b);
 		/* A store into the running block: the rest of it is stale. */
-		if (c->cur >= b->insns && c->cur < b->insns + b->n)
+		if (c->blk_start == b->insns)
 			cpu_end_block(c);
 	}
 	cc->page_head[pg] = NULL;
@@ -134,7 +134,7 @@ static struct block *decode_straddling(struct cpu *c, uint32_t lin, uint32_t pa,
 	decode_one(c, &tmp.i, buf, sizeof(buf), mode);
 	tmp.b = (struct block){ .phys = pa, .bytes = tmp.i.len, .mode = mode, .valid = true,
 				.n = 1 };
-	return &tmp.b;
+	return &tmp.b;	/* not cached: never linked */
 }
 
 struct block *code_lookup(struct cpu *c, uint32_t lin, uint32_t pa, uint8_t mode)
@@ -177,7 +177,9 @@ struct block *code_lookup(struct cpu *c, uint32_t lin, uint32_t pa, uint8_t mode
 	b->bytes = bytes;
 	b->mode = mode;
 	b->valid = true;
+	b->cached = true;
 	b->n = (uint16_t)n;
+	b->link[0] = b->link[1] = NULL;
 	cc->used += (sizeof(struct block) + n * sizeof(struct insn) + 7) & ~(size_t)7;
 	b->hash_next = cc->hash[hash_of(pa, mode)];
 	cc->hash[hash_of(pa, mode)] = b;

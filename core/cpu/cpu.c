@@ -88,6 +88,7 @@ void cpu_set_cpl(struct cpu *c, unsigned cpl)
 	cpu_sync_counters(c);
 	c->cpl = cpl;
 	c->stlb = c->stlb_tab[cpl == 3];
+	c->chain_epoch++;
 }
 
 uint64_t cpu_tsc(const struct cpu *c)

@@ -160,11 +160,13 @@ struct cpu_config {
 #define STLB_BITS 12
 #define STLB_SIZE (1u << STLB_BITS)
 
-/* Soft-TLB entry: host pointer = addend + linear address. */
+/* Soft-TLB entry: host pointer = addend + linear address. 32 bytes, so an
+ * index is one shift. */
 struct stlb_entry {
 	uint32_t tag_r, tag_w, tag_x;	/* linear page, or 1 when invalid */
 	uint32_t ppage;			/* physical page number */
 	uintptr_t addend;
+	uintptr_t pad;
 };
 
 struct cpu {
@@ -177,6 +179,8 @@ struct cpu {
 	unsigned cpl;
 	struct stlb_entry *stlb;	/* stlb_tab[cpl == 3] */
 	const struct insn *insn_end;	/* current block's end; lowered to stop early */
+	const struct insn *blk_start;	/* the running block's first instruction */
+	uint32_t chain_epoch;		/* bumped when block links may be stale */
 	uint64_t insns;			/* retired instructions */
 	uint64_t insn_limit;		/* stop the fast loop here (events, budget) */
 	struct cpu_counters ctr;
@@ -204,7 +208,6 @@ struct cpu {
 	jmp_buf unwind;
 	int delivering;		/* vector being delivered, -1 if none */
 	bool in_double_fault;
-	const struct insn *cur;	/* instruction executing, for fault reporting */
 
 	struct cpu_config cfg;
 	struct cpu_hooks hooks;

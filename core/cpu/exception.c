@@ -192,7 +192,6 @@ void exception_resume(struct cpu *c)
 	unsigned vec;
 	uint32_t err;
 
-	c->cur = NULL;
 	c->delivering = -1;
 	if (pend.vec < 0)
 		return;

@@ -48,24 +48,78 @@ static struct block *fetch_block(struct cpu *c)
 	return code_lookup(c, lin, pa, (cs->attr & DESC_DB) ? 1 : 0);
 }
 
-static void run_fast(struct cpu *c)
+/* Remembers that b follows prev at linear address lin (same page). */
+static void link_blocks(struct cpu *c, struct block *prev, struct block *b, uint32_t lin)
 {
+	unsigned k = 0;
+
+	if (prev->link[0] && prev->link_epoch[0] == c->chain_epoch && prev->link[0]->valid)
+		k = 1;
+	prev->link[k] = b;
+	prev->link_lin[k] = lin;
+	prev->link_epoch[k] = c->chain_epoch;
+}
+
+/* A successor of prev already linked for lin, if still good. */
+static struct block *linked(const struct cpu *c, const struct block *prev, uint32_t lin,
+			    uint8_t mode)
+{
+	for (unsigned k = 0; k < 2; k++) {
+		struct block *b = prev->link[k];
+		if (b && prev->link_lin[k] == lin && prev->link_epoch[k] == c->chain_epoch &&
+		    b->valid && b->mode == mode)
+			return b;
+	}
+	return NULL;
+}
+
+/*
+ * Blocks on the same linear and physical page are chained: the successor
+ * is found without a lookup. That is exactly an instruction-TLB hit (the
+ * page's entry was just used and FIFO replacement never evicts on a hit),
+ * so it is counted as one; anything that may evict or change a
+ * translation, or change the CPL, bumps chain_epoch and breaks the links.
+ * Never inlined into cpu_run: a function that calls setjmp keeps its
+ * variables in memory, which would cost every instruction a reload.
+ */
+static __attribute__((noinline)) void run_fast(struct cpu *c)
+{
+	struct block *prev = NULL;
+	uint32_t prev_page = 0;
+
 	while (c->insns < c->insn_limit) {
-		struct block *b = fetch_block(c);
+		const struct seg *cs = &c->seg[SEG_CS];
+		uint32_t lin = cs->base + c->eip;
+		uint8_t mode = (cs->attr & DESC_DB) ? 1 : 0;
+		struct block *b = prev ? linked(c, prev, lin, mode) : NULL;
+
+		if (b) {
+			c->ctr.itlb_lookups++;
+			if (unlikely(c->eip > cs->limit))
+				cpu_fault_gp0(c);
+		} else {
+			uint64_t flushes = c->ctr.code_flushes;
+			b = fetch_block(c);
+			if (prev && c->ctr.code_flushes == flushes && b->cached &&
+			    (lin & PAGE_MASK) == prev_page &&
+			    (b->phys & PAGE_MASK) == (prev->phys & PAGE_MASK))
+				link_blocks(c, prev, b, lin);
+		}
+
 		const struct insn *i = b->insns;
 		uint64_t room = c->insn_limit - c->insns;
-
+		c->blk_start = i;
 		c->insn_end = room < b->n ? i + room : i + b->n;
 		/* The last instruction must stay inside the code segment. */
-		if (unlikely(c->eip + b->bytes - 1 > c->seg[SEG_CS].limit))
+		if (unlikely(c->eip + b->bytes - 1 > cs->limit))
 			c->insn_end = i + 1;
 		for (; i < c->insn_end; i++) {
-			c->cur = i;
 			i->fn(c, i);
 			c->insns++;
 		}
+		prev = b->cached ? b : NULL;
+		prev_page = lin & PAGE_MASK;
 	}
-	c->cur = NULL;
 }
 
 /* Events between blocks; returns false when the CPU must stop. */
@@ -140,8 +194,7 @@ void cpu_request_stop(struct cpu *c, enum cpu_stop why, const char *msg)
 	if (msg)
 		snprintf(c->stop_msg, sizeof(c->stop_msg), "%s", msg);
 	cpu_kick(c);
-	if (c->cur)
-		cpu_end_block(c);
+	cpu_end_block(c);
 }
 
 void cpu_set_intr(void *cpu, int level)

@@ -35,10 +35,22 @@ static inline void cpu_kick(struct cpu *c)
 	c->insn_limit = 0;
 }
 
-/* Ends the current block after this instruction (code or mode changed). */
+/* Ends the current block after this instruction (code or mode changed):
+ * the loop stops at its next bound check, whatever instruction it is on. */
 static inline void cpu_end_block(struct cpu *c)
 {
-	c->insn_end = c->cur + 1;
+	c->insn_end = c->blk_start;
+}
+
+/* An unfinished instruction that must run again (a REP cut short so the
+ * run loop can look at events): EIP stays on it, and the retirement the
+ * loop will count for this execution is taken back, so it retires once,
+ * when it completes. */
+static inline void cpu_restart_insn(struct cpu *c)
+{
+	c->insns--;
+	cpu_kick(c);
+	cpu_end_block(c);
 }
 
 /* ---- registers ---- */
@@ -116,12 +128,20 @@ static inline struct stlb_entry *stlb_slot(struct stlb_entry *t, uint32_t lin)
 	return &t[(lin >> PAGE_SHIFT) & (STLB_SIZE - 1)];
 }
 
+/* The tag an access must match: its page, with the low bits of a misaligned
+ * access left in so that it misses (and takes the slow path, which also
+ * handles a page-straddling access). One AND and one compare. */
+static inline uint32_t stlb_tag(uint32_t lin, unsigned size)
+{
+	return lin & (PAGE_MASK | (size - 1));
+}
+
 static inline uint32_t lin_read(struct cpu *c, uint32_t lin, unsigned size)
 {
 	const struct stlb_entry *e = stlb_slot(c->stlb, lin);
 
 	c->ctr.mem_reads++;
-	if (likely(e->tag_r == (lin & PAGE_MASK) && (lin & 0xfff) <= PAGE_SIZE - size))
+	if (likely(e->tag_r == stlb_tag(lin, size)))
 		return load_host(e->addend + lin, size);
 	return mem_read_slow(c, lin, size, acc_user(c));
 }
@@ -133,7 +153,7 @@ static inline uint32_t lin_read_w(struct cpu *c, uint32_t lin, unsigned size)
 	const struct stlb_entry *e = stlb_slot(c->stlb, lin);
 
 	c->ctr.mem_reads++;
-	if (likely(e->tag_w == (lin & PAGE_MASK) && (lin & 0xfff) <= PAGE_SIZE - size))
+	if (likely(e->tag_w == stlb_tag(lin, size)))
 		return load_host(e->addend + lin, size);
 	return mem_read_slow(c, lin, size, acc_user(c) | ACC_W);
 }
@@ -143,7 +163,7 @@ static inline void lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_
 	const struct stlb_entry *e = stlb_slot(c->stlb, lin);
 
 	c->ctr.mem_writes++;
-	if (likely(e->tag_w == (lin & PAGE_MASK) && (lin & 0xfff) <= PAGE_SIZE - size)) {
+	if (likely(e->tag_w == stlb_tag(lin, size))) {
 		store_host(e->addend + lin, size, v);
 		return;
 	}

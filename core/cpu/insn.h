@@ -57,8 +57,14 @@ struct block {
 	uint32_t bytes;		/* length of the code it covers */
 	uint8_t mode;		/* CS.D at decode */
 	bool valid;
+	bool cached;		/* in the cache (not a one-off decode) */
 	uint16_t n;
 	struct block *hash_next, *page_next;
+	/* Successors on the same page (taken and fall-through), followed
+	 * without a lookup while link_epoch is the CPU's chain_epoch. */
+	struct block *link[2];
+	uint32_t link_lin[2];
+	uint32_t link_epoch[2];
 	struct insn insns[];
 };
 

@@ -45,6 +45,7 @@ static struct walk_mode walk_mode_of(const struct cpu *c)
 
 void stlb_flush_all(struct cpu *c)
 {
+	c->chain_epoch++;
 	for (int t = 0; t < 2; t++)
 		for (unsigned i = 0; i < STLB_SIZE; i++)
 			c->stlb_tab[t][i].tag_r = c->stlb_tab[t][i].tag_w =
@@ -81,7 +82,10 @@ static void dtlb_evicted(void *opaque, const struct tlb_entry *e, unsigned shift
 
 static void itlb_evicted(void *opaque, const struct tlb_entry *e, unsigned shift)
 {
-	stlb_clear_range(opaque, e->vpn << shift, 1u << shift, true);
+	struct cpu *c = opaque;
+
+	c->chain_epoch++;
+	stlb_clear_range(c, e->vpn << shift, 1u << shift, true);
 }
 
 void mem_init_tlbs(struct cpu *c)
@@ -263,7 +267,7 @@ uint32_t sys_read(struct cpu *c, uint32_t lin, unsigned size)
 	const struct stlb_entry *e = stlb_slot(c->stlb_tab[0], lin);
 
 	c->ctr.mem_reads++;
-	if (likely(e->tag_r == (lin & PAGE_MASK) && (lin & 0xfff) <= PAGE_SIZE - size))
+	if (likely(e->tag_r == stlb_tag(lin, size)))
 		return load_host(e->addend + lin, size);
 	return mem_read_slow(c, lin, size, 0);
 }
@@ -273,7 +277,7 @@ void sys_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t v)
 	const struct stlb_entry *e = stlb_slot(c->stlb_tab[0], lin);
 
 	c->ctr.mem_writes++;
-	if (likely(e->tag_w == (lin & PAGE_MASK) && (lin & 0xfff) <= PAGE_SIZE - size)) {
+	if (likely(e->tag_w == stlb_tag(lin, size))) {
 		store_host(e->addend + lin, size, v);
 		return;
 	}

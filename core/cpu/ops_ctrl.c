@@ -38,7 +38,7 @@ static void jmp_m(struct cpu *c, const struct insn *i)
 
 static void jmp_far_ptr(struct cpu *c, const struct insn *i)
 {
-	far_jmp(c, (uint16_t)i->imm2, i->imm, c->eip + i->len);
+	far_jmp(c, (uint16_t)i->imm2, i->imm, i->opsz, c->eip + i->len);
 }
 
 static void jmp_far_m(struct cpu *c, const struct insn *i)
@@ -46,7 +46,7 @@ static void jmp_far_m(struct cpu *c, const struct insn *i)
 	uint32_t a = ea(c, i);
 	uint32_t off = mread(c, i->seg, a, i->opsz);
 	uint16_t sel = (uint16_t)mread(c, i->seg, a + i->opsz, 2);
-	far_jmp(c, sel, off, c->eip + i->len);
+	far_jmp(c, sel, off, i->opsz, c->eip + i->len);
 }
 
 static void jcc(struct cpu *c, const struct insn *i)
@@ -121,10 +121,31 @@ static bool bind_jmp(struct insn *i, const struct dec *d, unsigned is_call)
 	}
 }
 
+/* The common case, one handler per condition with the condition folded
+ * in: a 32-bit operand size, so no EIP truncation. */
+#define JCC32(cc)                                                                        \
+static void jcc32_##cc(struct cpu *c, const struct insn *i)                              \
+{                                                                                        \
+	uint32_t t = c->eip + i->len;                                                    \
+	if (cond(c, cc)) {                                                               \
+		t += i->imm;                                                             \
+		if (unlikely(t > c->seg[SEG_CS].limit))                                  \
+			cpu_fault_gp0(c);                                                \
+	}                                                                                \
+	c->eip = t;                                                                      \
+}
+JCC32(0) JCC32(1) JCC32(2) JCC32(3) JCC32(4) JCC32(5) JCC32(6) JCC32(7)
+JCC32(8) JCC32(9) JCC32(10) JCC32(11) JCC32(12) JCC32(13) JCC32(14) JCC32(15)
+
+static insn_fn *const jcc32_fns[16] = {
+	jcc32_0, jcc32_1, jcc32_2, jcc32_3, jcc32_4, jcc32_5, jcc32_6, jcc32_7,
+	jcc32_8, jcc32_9, jcc32_10, jcc32_11, jcc32_12, jcc32_13, jcc32_14, jcc32_15,
+};
+
 static bool bind_jcc(struct insn *i, const struct dec *d, unsigned cc)
 {
 	i->op = (uint8_t)cc;
-	i->fn = jcc;
+	i->fn = i->opsz == 4 ? jcc32_fns[cc] : jcc;
 	return d->kind[0] == OK_IMM;
 }
 

@@ -106,11 +106,17 @@ static void lea(struct cpu *c, const struct insn *i)
 	NEXT(c, i);
 }
 
+static void lea32(struct cpu *c, const struct insn *i)
+{
+	c->r[i->r0] = c->r[i->base] + (c->r[i->index] << i->scale) + i->disp;
+	NEXT(c, i);
+}
+
 static bool bind_lea(struct insn *i, const struct dec *d, unsigned arg)
 {
 	if (dec_form(d) != F_RM)
 		return false;
-	i->fn = lea;
+	i->fn = i->opsz == 4 && !(i->flags & INSN_A16) ? lea32 : lea;
 	return true;
 }
 

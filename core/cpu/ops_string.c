@@ -68,13 +68,10 @@ static inline uint32_t rep_room(const struct cpu *c)
 	return (c->eflags & EFLAGS_TF) ? 1 : REP_CHUNK;
 }
 
-/* Leaves a REP unfinished: EIP stays on it, the run loop looks at events
- * before resuming it, and its retirement is cancelled (see the top). */
+/* Leaves a REP unfinished (see cpu_restart_insn). */
 static void rep_yield(struct cpu *c)
 {
-	c->insns--;
-	cpu_kick(c);
-	cpu_end_block(c);
+	cpu_restart_insn(c);
 }
 
 /* Faults as a write of size bytes at lin would, without writing. */

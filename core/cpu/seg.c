@@ -332,9 +332,9 @@ static void far_transfer(struct cpu *c, uint16_t sel, uint32_t off, bool is_call
 	}
 }
 
-void far_jmp(struct cpu *c, uint16_t sel, uint32_t off, uint32_t ret_eip)
+void far_jmp(struct cpu *c, uint16_t sel, uint32_t off, unsigned opsz, uint32_t ret_eip)
 {
-	far_transfer(c, sel, off, false, c->cur ? c->cur->opsz : 4, ret_eip);
+	far_transfer(c, sel, off, false, opsz, ret_eip);
 }
 
 void far_call(struct cpu *c, uint16_t sel, uint32_t off, unsigned opsz, uint32_t ret_eip)

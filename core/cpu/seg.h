@@ -63,7 +63,7 @@ void seg_load(struct cpu *c, unsigned sreg, uint16_t sel);
 
 /* Far transfers. Each validates, then commits; EIP/CS change on success.
  * ret_eip is the address of the next instruction. */
-void far_jmp(struct cpu *c, uint16_t sel, uint32_t off, uint32_t ret_eip);
+void far_jmp(struct cpu *c, uint16_t sel, uint32_t off, unsigned opsz, uint32_t ret_eip);
 void far_call(struct cpu *c, uint16_t sel, uint32_t off, unsigned opsz, uint32_t ret_eip);
 void far_ret(struct cpu *c, unsigned opsz, uint16_t extra);
 void iret(struct cpu *c, unsigned opsz);

@@ -23,6 +23,10 @@ int phys_init(struct phys *p, uint32_t guest_size, uint32_t monitor_size,
 			 (unsigned long long)(total >> 20));
 		return -1;
 	}
+	/* Guests touch all of their RAM early (page allocators, zeroing): huge
+	 * pages turn thousands of host page faults into a few dozen. Only a
+	 * hint; without transparent huge pages nothing changes. */
+	madvise(m, total, MADV_HUGEPAGE);
 	p->ram = m;
 	p->size = (uint32_t)total;
 	p->guest_size = guest_size;

@@ -73,6 +73,7 @@ struct shadow {
 	struct u32map rmap;	/* guest page -> writable shadow PTE slots (pool << 10 | i) */
 	uint32_t mode;		/* guest CR0.PG/WP, CR4.PSE/PGE the shadows were built for */
 	uint32_t last_lin, last_err, repeats;	/* the same hidden fault over and over */
+	uint64_t last_insns;			/* ... with no instruction retired */
 	bool stepping;
 	uint32_t step_slot, step_gpfn;
 	uint8_t snap[PAGE_SIZE];
@@ -375,7 +376,7 @@ static enum mmu_pf sh_page_fault(struct vm *vm, uint32_t lin, uint32_t err, uint
 
 	/* A fill that does not let the instruction proceed would loop for
 	 * ever: stop with a message instead of hanging. */
-	if (lin == sh->last_lin && err == sh->last_err) {
+	if (lin == sh->last_lin && err == sh->last_err && vm->cpu->insns == sh->last_insns) {
 		if (++sh->repeats > 64) {
 			char msg[128];
 			snprintf(msg, sizeof(msg),
@@ -386,6 +387,7 @@ static enum mmu_pf sh_page_fault(struct vm *vm, uint32_t lin, uint32_t err, uint
 	} else {
 		sh->last_lin = lin;
 		sh->last_err = err;
+		sh->last_insns = vm->cpu->insns;
 		sh->repeats = 0;
 	}
 	enum mmu_pf rc = fill(vm, sh, lin, err & PF_ERR_W, err & PF_ERR_U, guest_err);

@@ -93,5 +93,6 @@ enum cpu_stop tm_run(struct tm *m, const void *code, size_t len, uint64_t budget
 {
 	phys_dma_write(&m->phys, TM_CODE, code, (uint32_t)len);
 	m->cpu->eip = TM_CODE;
+	m->cpu->halted = false;
 	return cpu_run(m->cpu, budget);
 }
