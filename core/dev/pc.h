@@ -46,7 +46,8 @@ struct pc_config {
 	void *exit_opaque;
 };
 
-/* A second receiver of ISA IRQ levels (an I/O APIC), beside the PICs. */
+/* A further receiver of ISA IRQ levels (tracing, tests), beside the PICs
+ * and the I/O APIC. */
 struct pc_irq_sink {
 	irq_set_fn *set;
 	void *ctrl;

@@ -201,7 +201,7 @@ Test(pc, ide_interrupt_vector)
 	cr_assert_eq(pc_intr_ack(&pc), 0x76);
 }
 
-/* A second sink (an I/O APIC later) sees the same ISA levels. */
+/* An extra sink sees the same ISA levels as the PICs and the I/O APIC. */
 Test(pc, irq_sink)
 {
 	pc_set_irq_sink(&pc, sink, NULL);
