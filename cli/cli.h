@@ -13,6 +13,9 @@ enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_WEDGED = 3 };
 
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints "vmmsim CMD: message" and returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -20,6 +20,9 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "run one guest under one strategy" },
 	{ "list", cmd_list, "list workloads, strategies or cost models" },
+	{ "matrix", cmd_matrix, "run workloads x strategies in parallel into CSV and JSON" },
+	{ "plot", cmd_plot, "draw a matrix's results with gnuplot (PNG, SVG)" },
+	{ "report", cmd_report, "run the lecture's claim experiments, write report.md/.tex" },
 	{ NULL, NULL, NULL },
 };
 
