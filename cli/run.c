@@ -179,7 +179,8 @@ static void print_summary(FILE *f, const struct run_report *rep)
 	fprintf(f, ")%s\n", vm->vcpu.active ? " by the guest's virtual CPL" : "");
 	if (vm->ctr.diverged_popf || vm->ctr.diverged_reveal)
 		fprintf(f, "  DIVERGED            the guest saw x86's sensitive instructions misbehave: "
-			   "%llu POPF lost an IF/IOPL change, %llu reads showed the real privilege\n",
+			   "%llu POPF/IRET lost an IF/IOPL change, %llu reads showed the real machine "
+			   "(CPL in CS/SS, IF/IOPL in PUSHF, the monitor's tables)\n",
 			(unsigned long long)vm->ctr.diverged_popf,
 			(unsigned long long)vm->ctr.diverged_reveal);
 	if (vm->ctr.diverged_truncation)

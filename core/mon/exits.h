@@ -71,8 +71,8 @@ struct exit_stat {
 	CTR(shadow_flushes, "flushes", "shadow page tables dropped")                   \
 	CTR(injected_irqs, "events", "interrupts injected into the guest")             \
 	CTR(injected_exceptions, "events", "exceptions reflected into the guest")      \
-	CTR(diverged_popf, "insns", "POPF whose IF/IOPL change the deprivileged guest lost") \
-	CTR(diverged_reveal, "insns", "sensitive reads that showed the guest its real privilege") \
+	CTR(diverged_popf, "insns", "POPF/IRET whose IF/IOPL change the deprivileged guest lost") \
+	CTR(diverged_reveal, "insns", "sensitive reads that showed the real machine (CPL, IF/IOPL, the monitor's tables)") \
 	CTR(diverged_truncation, "faults", "guest accesses refused only by the monitor's segment truncation")
 
 struct mon_counters {

@@ -495,6 +495,7 @@ static int trap_attach(struct vm *vm, char *err, size_t errlen)
 	v->idtr = c->idtr;
 	v->ldtr = c->seg[SEG_LDTR];
 	v->tr = c->seg[SEG_TR];
+	memcpy(v->dr, c->dr, sizeof(v->dr));
 
 	build_window(vm);
 	shadow_gdt_build(vm);

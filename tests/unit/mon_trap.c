@@ -1,0 +1,214 @@
+/*
+ * The trap-and-emulate monitor with shadow paging, on guest kernels: exits
+ * by reason, reflected guest faults, shadow consistency and isolation, CR3
+ * switches through the root cache, the virtualizable ISA, determinism of
+ * every counter, and the end of a guest that triple-faults.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mon/cost.h"
+#include "core/mon/stats.h"
+#include "core/mon/vm.h"
+#include "strategies/shadow/shadow.h"
+
+#define GUEST(name) VMMSIM_GUEST_DIR "/" name
+
+struct run {
+	struct vm *vm;
+	struct vm_result res;
+	char *out;
+	size_t outlen;
+	FILE *f;
+};
+
+static struct cost_model cost;
+
+static void load_cost(void)
+{
+	char err[256];
+	cr_assert_eq(cost_load(&cost, "era2006", VMMSIM_SOURCE_DIR "/bench/costs", err, sizeof(err)),
+		     0, "%s", err);
+}
+
+/* Boots kernel under strategy, runs it to the end; output captured. */
+static void run(struct run *r, const char *kernel, const char *strategy, bool virtualizable,
+		const char *append)
+{
+	char err[256];
+	struct vm_config cfg = {
+		.kernel = kernel, .cmdline = append, .mem_mib = 64,
+		.strategy = strategy_find(strategy), .max_insns = 2000000000ull, .cost = &cost,
+	};
+
+	memset(r, 0, sizeof(*r));
+	r->f = open_memstream(&r->out, &r->outlen);
+	cfg.serial_out = r->f;
+	cpu_default_config(&cfg.cpu);
+	cfg.cpu.isa_virtualizable = virtualizable;
+	cr_assert_not_null(cfg.strategy);
+	r->vm = vm_create(&cfg, err, sizeof(err));
+	cr_assert_not_null(r->vm, "%s", err);
+	vm_run(r->vm, &r->res);
+	fflush(r->f);
+}
+
+static void done(struct run *r)
+{
+	vm_destroy(r->vm);
+	fclose(r->f);
+	free(r->out);
+}
+
+TestSuite(mon_trap, .init = load_cost, .fini = NULL);
+
+/* Every event class the monitor kernel exercises exits with its own reason,
+ * and the guest sees exactly what it sees natively. */
+Test(mon_trap, exits_by_reason_and_native_output)
+{
+	struct run n, t;
+
+	run(&n, GUEST("conformance/monitor.elf"), "native", false, NULL);
+	run(&t, GUEST("conformance/monitor.elf"), "trap+shadow", false, NULL);
+	cr_assert_eq(t.res.outcome, VM_EXITED, "%s", t.res.msg);
+	cr_assert_eq(t.res.exit_value, 0);
+	cr_assert_eq(t.outlen, n.outlen);
+	cr_assert(!memcmp(t.out, n.out, n.outlen), "trap+shadow output differs:\n%s", t.out);
+
+	const struct exit_stat *e = t.vm->ctr.exit;
+	cr_assert_geq(e[EXIT_IO_INSTRUCTION].count, 10);
+	cr_assert_geq(e[EXIT_CR_ACCESS].count, 10);
+	cr_assert_geq(e[EXIT_DR_ACCESS].count, 5);
+	cr_assert_geq(e[EXIT_INVLPG].count, 7);
+	cr_assert_eq(e[EXIT_WBINVD].count, 5);
+	cr_assert_eq(e[EXIT_MSR_READ].count, 5);
+	cr_assert_eq(e[EXIT_RDTSC].count, 5);
+	cr_assert_geq(e[EXIT_GDTR_IDTR_ACCESS].count, 5);
+	cr_assert_geq(e[EXIT_LDTR_TR_ACCESS].count, 2);
+	cr_assert_geq(e[EXIT_INTERRUPT_FLAG].count, 15);
+	cr_assert_geq(e[EXIT_HLT].count, 1);
+	cr_assert_geq(e[EXIT_EXTERNAL_INTERRUPT].count, 5);
+	cr_assert_geq(e[EXIT_SOFTWARE_INT].count, 10);
+	cr_assert_geq(e[EXIT_IRET].count, 10);
+	cr_assert_geq(e[EXIT_EXCEPTION_NMI].count, 10);
+	cr_assert_gt(e[EXIT_SHADOW_HIDDEN_PF].count, 0);
+	cr_assert_gt(e[EXIT_SHADOW_PTE_WRITE].count, 0);
+	/* Every exit was priced: transition plus emulation at least. */
+	for (unsigned r = 0; r < EXIT_COUNT; r++)
+		if (e[r].count)
+			cr_assert_geq(e[r].min, cost.trap_exit, "%s", exit_reason_names[r]);
+	done(&n);
+	done(&t);
+}
+
+/* Guest page faults are reflected with the guest's error code and CR2 (the
+ * kernel checks both), shadow entries follow PTE rewrites and INVLPG, CR3
+ * switches use the root cache, and no shadow entry maps monitor memory. */
+Test(mon_trap, faults_shadow_and_roots)
+{
+	struct run t;
+
+	run(&t, GUEST("conformance/monitor.elf"), "trap+shadow", false, NULL);
+	cr_assert_eq(t.res.outcome, VM_EXITED, "%s", t.res.msg);
+	cr_assert(strstr(t.out, "PASS read of an unmapped page: CR2"), "%s", t.out);
+	cr_assert(strstr(t.out, "PASS rewritten PTE plus INVLPG maps frame B"), "%s", t.out);
+	cr_assert(strstr(t.out, "PASS CR3 switches alternate frame A and B"), "%s", t.out);
+	cr_assert(strstr(t.out, "monitor: 25 passed, 0 failed"), "%s", t.out);
+	cr_assert_geq(t.vm->ctr.guest_faults, 5);
+	cr_assert_gt(t.vm->ctr.traced_writes, 0);
+	cr_assert_gt(t.vm->ctr.shadow_syncs, 0);
+	cr_assert_geq(t.vm->ctr.shadow_root_misses, 2);
+	cr_assert_geq(t.vm->ctr.shadow_root_hits, 8);
+	cr_assert(shadow_maps_only_guest_ram(t.vm));
+	done(&t);
+}
+
+/* On x86 the sensitive kernel sees ring 1 and the monitor's tables; on the
+ * virtualizable ISA those instructions trap and it sees the bare machine. */
+Test(mon_trap, virtualizable_isa)
+{
+	struct run n, x, v;
+
+	run(&n, GUEST("conformance/sensitive.elf"), "native", false, NULL);
+	run(&x, GUEST("conformance/sensitive.elf"), "trap+shadow", false, NULL);
+	run(&v, GUEST("conformance/sensitive.elf"), "trap+shadow", true, NULL);
+	cr_assert(x.outlen != n.outlen || memcmp(x.out, n.out, n.outlen));
+	cr_assert_gt(x.vm->ctr.diverged_reveal + x.vm->ctr.diverged_popf, 0);
+	cr_assert_eq(v.outlen, n.outlen);
+	cr_assert(!memcmp(v.out, n.out, n.outlen), "%s", v.out);
+	cr_assert_gt(v.vm->ctr.exit[EXIT_SENSITIVE].count, 0);
+	cr_assert_eq(v.vm->ctr.diverged_reveal + v.vm->ctr.diverged_popf, 0);
+	done(&n);
+	done(&x);
+	done(&v);
+}
+
+/* The popf workload catches the lost interrupt-disable on x86 (its PUSHF
+ * saves the real IF, its POPF cannot restore IF = 0), and not on the
+ * virtualizable ISA. */
+Test(mon_trap, popf_breaks_trap_and_emulate)
+{
+	struct run x, v;
+
+	run(&x, GUEST("workloads/popf.elf"), "trap+shadow", false, "iters=10");
+	run(&v, GUEST("workloads/popf.elf"), "trap+shadow", true, "iters=10");
+	cr_assert(strstr(x.out, "result: FAIL"), "%s", x.out);
+	cr_assert_gt(x.vm->ctr.diverged_popf + x.vm->ctr.diverged_reveal, 0);
+	cr_assert(strstr(v.out, "result: ok"), "%s", v.out);
+	cr_assert_eq(v.vm->ctr.diverged_popf + v.vm->ctr.diverged_reveal, 0);
+	done(&x);
+	done(&v);
+}
+
+static void stats_of(struct vm *vm, struct stats *s)
+{
+	stats_init(s);
+	vm_collect_stats(vm, s);
+}
+
+/* The same guest, strategy and cost model give the same counters, every
+ * one of them, and the same modeled cycles. */
+Test(mon_trap, counters_are_deterministic)
+{
+	struct run a, b;
+	struct stats sa, sb;
+
+	run(&a, GUEST("workloads/forkwait.elf"), "trap+shadow", false, "procs=20");
+	run(&b, GUEST("workloads/forkwait.elf"), "trap+shadow", false, "procs=20");
+	stats_of(a.vm, &sa);
+	stats_of(b.vm, &sb);
+	cr_assert_eq(sa.n, sb.n);
+	for (size_t k = 0; k < sa.n; k++) {
+		cr_assert_str_eq(sa.rows[k].path, sb.rows[k].path);
+		cr_assert_eq(sa.rows[k].value, sb.rows[k].value, "%s", sa.rows[k].path);
+	}
+	cr_assert_gt(a.vm->ctr.exits, 100);
+	cr_assert_eq(a.vm->cyc_transitions, b.vm->cyc_transitions);
+	cr_assert_eq(a.vm->cyc_shadow, b.vm->cyc_shadow);
+	stats_free(&sa);
+	stats_free(&sb);
+	done(&a);
+	done(&b);
+}
+
+/* A guest that triple-faults under the monitor ends the run as a triple
+ * fault, and the dump shows both the virtual and the physical CPU. */
+Test(mon_trap, triple_fault_dumps_both_cpus)
+{
+	struct run t;
+	char *dump = NULL;
+	size_t len = 0;
+
+	run(&t, GUEST("conformance/triple.elf"), "trap+shadow", false, NULL);
+	cr_assert_eq(t.res.outcome, VM_TRIPLE_FAULT, "%s", t.res.msg);
+	FILE *f = open_memstream(&dump, &len);
+	vm_dump(t.vm, f);
+	fclose(f);
+	cr_assert(strstr(dump, "virtual CPU"), "%s", dump);
+	cr_assert(strstr(dump, "physical CPU"), "%s", dump);
+	cr_assert(strstr(dump, "cs=0008"), "virtual CS must show ring 0: %s", dump);
+	cr_assert(strstr(dump, "cs   0009"), "physical CS must show ring 1: %s", dump);
+	free(dump);
+	done(&t);
+}
