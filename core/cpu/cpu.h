@@ -122,6 +122,8 @@ struct cpu_hooks {
 	uint32_t (*mmio_read)(void *platform, uint32_t pa, unsigned size);
 	void (*mmio_write)(void *platform, uint32_t pa, unsigned size, uint32_t v);
 	int (*intr_ack)(void *platform);
+	/* WRMSR to IA32_APIC_BASE: the local APIC follows its enable bit. */
+	void (*apic_base_written)(void *platform, uint32_t value);
 
 	/* Monitor: all optional. */
 	void *monitor;
@@ -193,6 +195,7 @@ struct cpu {
 
 	bool intr_line;		/* INTR pin */
 	bool halted;
+	uint64_t halt_ns;	/* modeled time in the current halt */
 	uint64_t shadow_until;	/* interrupts inhibited until this insn count */
 	uint64_t db_shadow_until; /* MOV/POP SS also hold off single-step traps */
 	/* P6 performance counters (PerfEvtSel0/1, PerfCtr0/1) */

@@ -15,6 +15,10 @@ void exception_resume(struct cpu *c);	/* exception.c */
 void deliver_interrupt(struct cpu *c, unsigned vec);
 void deliver_debug_trap(struct cpu *c);
 
+/* Modeled time a halted CPU may wait for an interrupt before the run is
+ * declared stuck (no guest sleeps this long with a timer it listens to). */
+#define HALT_LIMIT_NS 100000000000ull
+
 /* Instruction count at which the next timer is due. */
 static uint64_t deadline_insns(const struct cpu *c)
 {
@@ -155,8 +159,18 @@ static bool service(struct cpu *c, uint64_t budget_end)
 			return false;
 		}
 		clock_skip_to_next(c->clock);
+		c->halt_ns += clock_now(c->clock) - before;
 		c->ctr.halted_ns += clock_now(c->clock) - before;
 		clock_run_due(c->clock);
+		/* Timers keep firing but none of them reaches the CPU (all
+		 * masked): nothing will ever wake it. */
+		if (c->halt_ns > HALT_LIMIT_NS && c->halted) {
+			snprintf(c->stop_msg, sizeof(c->stop_msg),
+				 "HLT at EIP %#x: no interrupt in %llu s of modeled time", c->eip,
+				 (unsigned long long)(HALT_LIMIT_NS / 1000000000ull));
+			c->stop = CPU_STOP_BUDGET;
+			return false;
+		}
 	}
 
 	uint64_t limit = deadline_insns(c);
@@ -176,6 +190,7 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t budget)
 	uint64_t budget_end = budget > UINT64_MAX - c->insns ? UINT64_MAX : c->insns + budget;
 
 	c->stop = CPU_RUNNING;
+	c->stop_msg[0] = 0;
 	if (setjmp(c->unwind))
 		exception_resume(c);
 	while (service(c, budget_end)) {

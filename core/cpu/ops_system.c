@@ -64,6 +64,7 @@ static void hlt(struct cpu *c, const struct insn *i)
 		return;
 	c->ctr.halts++;
 	c->halted = true;
+	c->halt_ns = 0;
 	NEXT(c, i);
 	cpu_kick(c);
 }
@@ -452,6 +453,8 @@ bool msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 			return false;
 		c->apic_base = (uint32_t)((v & ~(uint64_t)APIC_BASE_BSP) |
 					  (c->apic_base & APIC_BASE_BSP));
+		if (c->hooks.apic_base_written)
+			c->hooks.apic_base_written(c->hooks.platform, c->apic_base);
 		return true;
 	default:
 		return pmc_msr_write(c, msr, v);

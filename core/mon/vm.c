@@ -67,6 +67,21 @@ static int plat_intr_ack(void *p)
 	return pc_intr_ack(&((struct vm *)p)->pc);
 }
 
+static void plat_apic_base(void *p, uint32_t v)
+{
+	lapic_set_base_msr(&((struct vm *)p)->pc.lapic, v);
+}
+
+uint32_t vm_mmio_read(struct vm *vm, uint32_t pa, unsigned size)
+{
+	return bus_mmio_read(&vm->bus, pa, size);
+}
+
+void vm_mmio_write(struct vm *vm, uint32_t pa, unsigned size, uint32_t v)
+{
+	bus_mmio_write(&vm->bus, pa, size, v);
+}
+
 uint32_t vm_pio_read(struct vm *vm, uint16_t port, unsigned size)
 {
 	return bus_pio_read(&vm->bus, port, size);
@@ -156,7 +171,9 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 	vm->mon_mmu_base = vm->mon_cpu_base + (st && st->cpu ? st->cpu->monitor_bytes : 0);
 	clock_init(&vm->clock, NULL);
 	bus_init(&vm->bus);
-	vm->cpu = cpu_new(&vm->phys, &vm->clock, &cfg->cpu, err, errlen);
+	/* The pc platform has a local APIC (CPUID.01H:EDX.APIC). */
+	vm->cfg.cpu.apic = true;
+	vm->cpu = cpu_new(&vm->phys, &vm->clock, &vm->cfg.cpu, err, errlen);
 	if (!vm->cpu)
 		goto fail;
 
@@ -177,6 +194,7 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 	h->mmio_read = plat_mmio_read;
 	h->mmio_write = plat_mmio_write;
 	h->intr_ack = plat_intr_ack;
+	h->apic_base_written = plat_apic_base;
 
 	if (multiboot_load(&vm->phys, cfg->kernel, cfg->cmdline, &vm->boot, err, errlen))
 		goto fail;
@@ -243,9 +261,12 @@ void vm_run(struct vm *vm, struct vm_result *res)
 		break;
 	case CPU_STOP_BUDGET:
 		res->outcome = VM_BUDGET;
-		snprintf(res->msg, sizeof(res->msg),
-			 "instruction budget of %llu spent (--max-insns) at EIP %#x",
-			 (unsigned long long)budget, c->eip);
+		if (c->stop_msg[0])
+			snprintf(res->msg, sizeof(res->msg), "%s", c->stop_msg);
+		else
+			snprintf(res->msg, sizeof(res->msg),
+				 "instruction budget of %llu spent (--max-insns) at EIP %#x",
+				 (unsigned long long)budget, c->eip);
 		break;
 	case CPU_STOP_TRIPLE_FAULT:
 		res->outcome = VM_TRIPLE_FAULT;

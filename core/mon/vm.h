@@ -112,5 +112,7 @@ void vm_intr_update(struct vm *vm);
 /* The platform's port/MMIO/interrupt paths, for monitors that emulate. */
 uint32_t vm_pio_read(struct vm *vm, uint16_t port, unsigned size);
 void vm_pio_write(struct vm *vm, uint16_t port, unsigned size, uint32_t v);
+uint32_t vm_mmio_read(struct vm *vm, uint32_t pa, unsigned size);
+void vm_mmio_write(struct vm *vm, uint32_t pa, unsigned size, uint32_t v);
 
 #endif

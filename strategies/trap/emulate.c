@@ -662,6 +662,7 @@ bool emulate(struct vm *vm, unsigned vec, uint32_t err)
 		}
 		v->halted = true;
 		c->halted = true;
+		c->halt_ns = 0;
 		return true;
 	case ZYDIS_MNEMONIC_IN:
 	case ZYDIS_MNEMONIC_OUT:
@@ -729,5 +730,54 @@ bool emulate(struct vm *vm, unsigned vec, uint32_t err)
 	}
 	default:
 		return emulate_sensitive(&x);
+	}
+}
+
+/*
+ * A guest access to device memory (the shadow MMU never maps it, so every
+ * access faults): the instruction's memory operand goes to the device
+ * model instead, and the device counts it. Compilers reach MMIO registers
+ * with plain moves (loads, stores, zero/sign-extending loads); anything
+ * else stops the run with the instruction named rather than guess.
+ */
+bool emulate_mmio(struct vm *vm, uint32_t lin, bool write)
+{
+	struct emu x = { .vm = vm, .c = vm->cpu, .user = vm->vcpu.cpl == 3 };
+	struct cpu *c = vm->cpu;
+	uint8_t bytes[15];
+	struct gfault f;
+	uint32_t gpa, err;
+	unsigned k;
+
+	if (!gmem_read(vm, c->seg[SEG_CS].base + c->eip, bytes, sizeof(bytes), x.user, &f) ||
+	    !emu_decode(bytes, sizeof(bytes), c->seg[SEG_CS].attr & DESC_DB, &x.e) ||
+	    !vm->strat->mmu->guest_translate(vm, lin, write, x.user, &gpa, &err))
+		return false;
+	for (k = 0; k < x.e.n && x.e.kind[k] != EK_MEM; k++)
+		;
+	unsigned size = k < x.e.n ? x.e.size[k] : 0;
+	switch (x.e.mnem) {
+	case ZYDIS_MNEMONIC_MOV:
+		if (k == 0 && x.e.kind[1] == EK_REG)
+			vm_mmio_write(vm, gpa, size, reg_get(c, x.e.reg[1], size));
+		else if (k == 0 && x.e.kind[1] == EK_IMM)
+			vm_mmio_write(vm, gpa, size, x.e.imm);
+		else if (k == 1 && x.e.kind[0] == EK_REG)
+			reg_set(c, x.e.reg[0], size, vm_mmio_read(vm, gpa, size));
+		else
+			return false;
+		return done(&x, EXIT_MMIO);
+	case ZYDIS_MNEMONIC_MOVZX:
+	case ZYDIS_MNEMONIC_MOVSX: {
+		if (k != 1)
+			return false;
+		uint32_t v = vm_mmio_read(vm, gpa, size);
+		if (x.e.mnem == ZYDIS_MNEMONIC_MOVSX)
+			v = size == 1 ? (uint32_t)(int8_t)v : (uint32_t)(int16_t)v;
+		reg_set(c, x.e.reg[0], x.e.size[0], v);
+		return done(&x, EXIT_MMIO);
+	}
+	default:
+		return false;
 	}
 }

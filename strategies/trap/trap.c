@@ -395,8 +395,12 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 			vm_intr_update(vm);
 			return true;
 		case MMU_PF_MMIO:
-			cpu_request_stop(c, CPU_STOP_UNSUPPORTED,
-					 "MMIO access under trap+shadow is not emulated yet");
+			if (!emulate_mmio(vm, c->cr2, ev->err & PF_ERR_W)) {
+				char msg[120];
+				snprintf(msg, sizeof(msg), "MMIO access at %#x by an instruction "
+					 "the monitor does not emulate (EIP %#x)", c->cr2, c->eip);
+				cpu_request_stop(c, CPU_STOP_UNSUPPORTED, msg);
+			}
 			return true;
 		case MMU_PF_GUEST: {
 			struct gfault f = { c->cr2, gerr };

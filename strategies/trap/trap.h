@@ -84,5 +84,8 @@ bool emulate_far_transfer(struct vm *vm, uint16_t sel, uint32_t off, bool call, 
 /* Emulates the instruction at EIP that raised #GP (or #NP for a user code
  * load) if the virtual CPU allows it; false: reflect the fault. */
 bool emulate(struct vm *vm, unsigned vec, uint32_t err);
+/* A guest access at lin that reached device memory; false if the
+ * instruction is not one the monitor emulates on MMIO. */
+bool emulate_mmio(struct vm *vm, uint32_t lin, bool write);
 
 #endif
