@@ -90,7 +90,12 @@ static void timer_tests(void)
 	lapic_wr(APIC_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
 	lapic_wr(APIC_TMICT, 10000);
 	plat_wait(&timer_irqs, 10, "lapic: periodic timer", 1);
-	plat_check("lapic: 10 periodic interrupts, then masked", timer_irqs, 10);
+	/* A period that ended while the 10th handler ran may already sit in
+	 * IRR when the handler masks the timer (QEMU paces the timer by host
+	 * time, so it happens there under load): that one is still taken. */
+	spin(SPINS);
+	u32 after = timer_irqs;
+	plat_check("lapic: 10 periodic interrupts, then masked", after == 10 || after == 11, 1);
 	u32 c1 = lapic_rd(APIC_TMCCT);
 	spin(10000);
 	u32 c2 = lapic_rd(APIC_TMCCT);
@@ -99,7 +104,7 @@ static void timer_tests(void)
 	sti();
 	spin(SPINS);
 	cli();
-	plat_check("lapic: no interrupt while masked", timer_irqs, 10);
+	plat_check("lapic: no interrupt while masked", timer_irqs, after);
 	lapic_wr(APIC_TMICT, 0);
 	plat_check("lapic: a zero initial count stops the timer", lapic_rd(APIC_TMCCT), 0);
 }
