@@ -232,7 +232,7 @@ static void c4(const struct claim_input *in, struct claim_result *r)
 			   "three. ");
 }
 
-static const struct claim_def defs[] = {
+static const struct claim_def base_defs[] = {
 	{ "C1", "Complete machine simulation: \"Problem: Too slow! 100x slowdown makes it "
 		"not too useful.\"",
 	  { "fullsim" }, { { "compute", "fullsim", "x86" } },
@@ -278,10 +278,10 @@ const char *verdict_name(enum verdict v)
 
 static const struct claim_def *def_at(size_t k)
 {
-	size_t nx, n1 = sizeof(defs) / sizeof(defs[0]);
+	size_t nx, n1 = sizeof(base_defs) / sizeof(base_defs[0]);
 	const struct claim_def *x = claim_defs_x86(&nx);
 
-	return k < n1 ? &defs[k] : k - n1 < nx ? &x[k - n1] : NULL;
+	return k < n1 ? &base_defs[k] : k - n1 < nx ? &x[k - n1] : NULL;
 }
 
 /* The first strategy d requires that find() does not know, or NULL. */

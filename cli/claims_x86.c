@@ -213,7 +213,7 @@ static void c10(const struct claim_input *in, struct claim_result *r)
 		claim_addf(r->why, sizeof(r->why), "both print their native output. ");
 }
 
-static const struct claim_def defs[] = {
+static const struct claim_def x86_defs[] = {
 	{ "C5", "\"All unsafe/privileged operations should trap ... x86 problem: POPF "
 		"(different semantics in different rings)\"", { "trap+shadow" },
 	  { { "popf", "trap+shadow", "x86" } },
@@ -259,6 +259,6 @@ static const struct claim_def defs[] = {
 
 const struct claim_def *claim_defs_x86(size_t *n)
 {
-	*n = sizeof(defs) / sizeof(defs[0]);
-	return defs;
+	*n = sizeof(x86_defs) / sizeof(x86_defs[0]);
+	return x86_defs;
 }
