@@ -236,7 +236,7 @@ static void matrix_usage(FILE *f)
 		"cycles over the native run's, output_ok compares the guest's stdout with the native\n"
 		"run's byte for byte. A row's status: ok, diverged, guest-fail (the guest's own checks\n"
 		"failed), budget, triple-fault, unsupported, failed (the run could not start), crashed,\n"
-		"timeout. A progress line goes to stderr. Ctrl-C stops the workers and writes nothing.\n"
+		"timeout. A progress line goes to stderr. Ctrl-C stops the workers; no results are written.\n"
 		"Exit status: 0 the matrix ran (whatever its rows say); 2 bad usage; 130 interrupted.\n");
 }
 

@@ -133,7 +133,8 @@ static void measure_host(struct host_ref *h, const char *dir, unsigned rounds)
 				 "directly on the host CPU (%s)", prog, cpu);
 		else
 			snprintf(h->what, sizeof(h->what), "%s%s, the same source built with the "
-				 "guest's code generation (gcc %s -O2 -mgeneral-regs-only, static), "
+				 "guest's code generation (gcc %s -O2 -ffreestanding "
+				 "-mgeneral-regs-only, static), "
 				 "run directly on the host CPU (%s)", refused, prog,
 				 k == 0 ? "-m32 -march=i686" : "-m64", cpu);
 		return;

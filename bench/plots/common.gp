@@ -16,7 +16,7 @@ set border 3
 # Sixteen distinguishable fills (gnuplot's default cycle repeats after
 # eight, which makes a stacked bar of many exit reasons ambiguous).
 array fills[16] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", \
-	"#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#e7ba52", "#843c39", \
-	"#5254a3", "#637939", "#f7b6d2"]
+	"#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#ffd700", "#00008b", \
+	"#98df8a", "#ff9896", "#c5b0d5"]
 do for [i=1:16] { set linetype i linecolor rgb fills[i] }
 set linetype cycle 16

@@ -7,5 +7,5 @@ set title sprintf("Monitor exits by reason under %s", strategy)
 set xlabel "workload"
 set ylabel "exits (count per run)"
 set yrange [0:*]
-set format y "%.3s%c"
+set format y "%.1s%c"
 plot for [i=2:ns+1] datafile using i:xtic(1) title columnheader(i)
