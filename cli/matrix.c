@@ -335,13 +335,12 @@ static int plan(struct matrix_opts *o, struct mx_plan *p, struct cost_model *mod
 		if (!strategy_find(ss[k]))
 			return usage_error("matrix", "-s %s: no such strategy (see 'vmmsim list "
 				   "strategies')", ss[k]);
-	char isa_default[] = "x86", cost_default[] = "era2006";
-	if ((ni = split(o->isa ? o->isa : isa_default, is, 2)) <= 0)
+	if ((ni = split(o->isa, is, 2)) <= 0)
 		return usage_error("matrix", "--isa: give x86, virtualizable or both");
 	for (int k = 0; k < ni; k++)
 		if (strcmp(is[k], "x86") && strcmp(is[k], "virtualizable"))
 			return usage_error("matrix", "--isa %s: use x86 or virtualizable", is[k]);
-	if ((nc = split(o->cost ? o->cost : cost_default, cs, 8)) <= 0)
+	if ((nc = split(o->cost, cs, 8)) <= 0)
 		return usage_error("matrix", "--cost: give up to 8 cost models separated by commas");
 	for (int k = 0; k < nc; k++) {
 		if (cost_load(&models[k], cs[k], costs_dir(), err, sizeof(err)))
@@ -440,6 +439,13 @@ int cmd_matrix(int argc, char **argv)
 	if (rc)
 		goto out;
 	cfg.repeat = (unsigned)o.repeat;
+	/* The plan points into these (split cuts them in place): they live as
+	 * long as the command. */
+	char isa_default[] = "x86", cost_default[] = "era2006";
+	if (!o.isa)
+		o.isa = isa_default;
+	if (!o.cost)
+		o.cost = cost_default;
 	if ((rc = plan(&o, &p, models, &nmodels)))
 		goto out;
 	int added = mx_plan_add_baselines(&p);
