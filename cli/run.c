@@ -17,6 +17,7 @@
 #include "core/mon/model.h"
 #include "core/mon/stats.h"
 #include "core/mon/vm.h"
+#include "strategies/shadow/shadow.h"
 
 #define DEFAULT_MEM_MIB 64
 #define DEFAULT_MAX_INSNS 20000000000ull
@@ -31,7 +32,7 @@ struct run_opts {
 	int ndisks;
 	const char *json, *trace, *serial_in;
 	const char *cost;
-	uint64_t mem_mib, max_insns;
+	uint64_t mem_mib, max_insns, shadow_roots;
 	bool quiet, no_baseline;
 };
 
@@ -50,7 +51,8 @@ static void run_usage(FILE *f)
 		"      --cost MODEL    cost model: a name (vmmsim list costs) or an .ini file; default era2006\n"
 		"      --max-insns N   stop a guest after N instructions, exit status 3; default %llu, 0: none\n"
 		"      --no-baseline   do not also run the guest natively to report the overhead\n"
-		"      --serial-in F   bytes the guest's COM1 receives\n"
+		"      --serial-in F   bytes the guest's COM1 receives (F '-': standard input)\n"
+		"      --shadow-roots N  shadow page directories cached across CR3 switches; default 8\n"
 		"      --json FILE     write the summary, configuration and all counters as JSON\n"
 		"      --trace FILE    write one line per monitor exit\n"
 		"  -q, --quiet         no summary on stderr (errors only)\n"
@@ -63,7 +65,7 @@ static void run_usage(FILE *f)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_MEM = 256, O_DISK, O_APPEND, O_ISA, O_MAX, O_JSON, O_TRACE, O_SERIAL_IN, O_COST,
-	       O_NO_BASELINE };
+	       O_NO_BASELINE, O_ROOTS };
 	static const struct option longs[] = {
 		{ "workload", required_argument, 0, 'w' }, { "strategy", required_argument, 0, 's' },
 		{ "mem", required_argument, 0, O_MEM }, { "disk", required_argument, 0, O_DISK },
@@ -73,12 +75,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "serial-in", required_argument, 0, O_SERIAL_IN },
 		{ "cost", required_argument, 0, O_COST },
 		{ "no-baseline", no_argument, 0, O_NO_BASELINE },
+		{ "shadow-roots", required_argument, 0, O_ROOTS },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int ch;
 
 	*o = (struct run_opts){ .strategy = "native", .isa = "x86", .mem_mib = DEFAULT_MEM_MIB,
-				.max_insns = DEFAULT_MAX_INSNS, .cost = "era2006" };
+				.max_insns = DEFAULT_MAX_INSNS, .cost = "era2006", .shadow_roots = 8 };
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":w:s:qh", longs, NULL)) != -1) {
@@ -106,6 +109,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_MAX:
 			if (!parse_u64(optarg, &o->max_insns))
 				return usage_error("run", "--max-insns: '%s' is not a number", optarg);
+			break;
+		case O_ROOTS:
+			if (!parse_u64(optarg, &o->shadow_roots) || !o->shadow_roots ||
+			    o->shadow_roots > 4096)
+				return usage_error("run", "--shadow-roots: '%s' is not a number from 1 "
+						   "to 4096", optarg);
 			break;
 		case ':':
 			return usage_error("run", "option %s needs a value", argv[optind - 1]);
@@ -238,6 +247,7 @@ static void write_json(FILE *f, const struct run_report *rep, const struct stats
 	json_u64(&j, "mem_mib", o->mem_mib);
 	json_str(&j, "append", o->append ? o->append : "");
 	json_u64(&j, "max_insns", o->max_insns);
+	json_u64(&j, "shadow_roots", o->shadow_roots);
 	json_arr(&j, "disks");
 	for (int d = 0; d < o->ndisks; d++)
 		json_str(&j, NULL, o->disks[d]);
@@ -395,7 +405,10 @@ int cmd_run(int argc, char **argv)
 
 	FILE *json = NULL, *serial_in = NULL;
 	rc = EXIT_USAGE;
-	if (o.serial_in && !(serial_in = fopen(o.serial_in, "rb"))) {
+	shadow_roots_config = (unsigned)o.shadow_roots;
+	if (o.serial_in && !strcmp(o.serial_in, "-"))
+		serial_in = stdin;
+	else if (o.serial_in && !(serial_in = fopen(o.serial_in, "rb"))) {
 		usage_error("run", "--serial-in %s: cannot open", o.serial_in);
 		goto out;
 	}
@@ -436,7 +449,7 @@ out:
 		fclose(json);
 	if (cfg.trace)
 		fclose(cfg.trace);
-	if (serial_in)
+	if (serial_in && serial_in != stdin)
 		fclose(serial_in);
 	cost_free(&cost);
 	return rc;

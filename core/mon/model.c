@@ -1,6 +1,7 @@
 /* Modeled cycles; see model.h. */
 #include "core/mon/model.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "core/mon/vm.h"
@@ -17,7 +18,7 @@ static double exit_cost(const struct vm *vm)
 	return m->trap_exit;
 }
 
-void exit_account(struct vm *vm, enum exit_reason r, double extra, const char *detail)
+void exit_account(struct vm *vm, enum exit_reason r, double extra, const char *fmt, ...)
 {
 	const struct cost_model *m = vm->cfg.cost;
 	double transition = exit_cost(vm), emul = m ? m->emulate[r] : 0;
@@ -34,10 +35,18 @@ void exit_account(struct vm *vm, enum exit_reason r, double extra, const char *d
 	vm->cyc_transitions += transition;
 	vm->cyc_emulation += emul;
 	vm->cyc_shadow += extra;
-	if (vm->cfg.trace)
-		fprintf(vm->cfg.trace, "%llu %s eip=%#x cpl=%u %s\n",
-			(unsigned long long)vm->cpu->insns, exit_reason_names[r], vm->cpu->eip,
-			vm->cpu->cpl, detail ? detail : "");
+	if (vm->cfg.trace) {
+		fprintf(vm->cfg.trace, "%llu %s eip=%#x vcpl=%u", (unsigned long long)vm->cpu->insns,
+			exit_reason_names[r], vm->cpu->eip, vm->vcpu.active ? vm->vcpu.cpl : vm->cpu->cpl);
+		if (fmt) {
+			va_list ap;
+			fputc(' ', vm->cfg.trace);
+			va_start(ap, fmt);
+			vfprintf(vm->cfg.trace, fmt, ap);
+			va_end(ap);
+		}
+		fputc('\n', vm->cfg.trace);
+	}
 }
 
 void model_compute(const struct vm *vm, const struct cost_model *m, struct modeled *out)

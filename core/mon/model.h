@@ -28,8 +28,11 @@ struct modeled {
 void model_compute(const struct vm *vm, const struct cost_model *m, struct modeled *out);
 
 /* One exit of reason r, with extra modeled work (shadow) on top of the
- * transition and the reason's emulation cost; writes the trace line. */
-void exit_account(struct vm *vm, enum exit_reason r, double extra, const char *detail);
+ * transition and the reason's emulation cost; with --trace, writes one line
+ * (instruction count, reason, EIP, CPL, then fmt's details; fmt may be
+ * NULL). Formatting happens only when tracing. */
+void exit_account(struct vm *vm, enum exit_reason r, double extra, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* The perf-kvm-stat style table: reason, samples, samples%, modeled
  * cycles, time%, min, max, avg; a totals line. */

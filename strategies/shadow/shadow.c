@@ -396,7 +396,8 @@ static enum mmu_pf sh_page_fault(struct vm *vm, uint32_t lin, uint32_t err, uint
 		vm->ctr.hidden_faults++;
 		exit_account(vm, EXIT_SHADOW_HIDDEN_PF,
 			     vm->cfg.cost ? vm->cfg.cost->shadow.hidden_fault +
-						    vm->cfg.cost->shadow.sync_entry : 0, NULL);
+						    vm->cfg.cost->shadow.sync_entry : 0,
+			     "lin=%#x error=%#x", lin, err);
 	}
 	return rc;
 }
@@ -428,7 +429,8 @@ static void sh_step_done(struct vm *vm)
 	vm->ctr.shadow_syncs += synced;
 	exit_account(vm, EXIT_SHADOW_PTE_WRITE,
 		     vm->cfg.cost ? vm->cfg.cost->shadow.pte_write +
-					    synced * vm->cfg.cost->shadow.sync_entry : 0, NULL);
+					    synced * vm->cfg.cost->shadow.sync_entry : 0,
+		     "page=%#x entries_resynced=%u", sh->step_gpfn << PAGE_SHIFT, synced);
 }
 
 static void sh_paging_changed(struct vm *vm)

@@ -217,7 +217,8 @@ void vdeliver(struct vm *vm, enum cpu_event_kind kind, unsigned vec, bool has_er
 void vfault(struct vm *vm, unsigned vec, uint32_t err)
 {
 	vm->ctr.injected_exceptions++;
-	exit_account(vm, EXIT_EXCEPTION_NMI, 0, NULL);
+	exit_account(vm, EXIT_EXCEPTION_NMI, 0, "vector=%u error=%#x cr2=%#x", vec, err,
+		     vm->vcpu.cr2);
 	vdeliver(vm, CPU_EV_EXCEPTION, vec, has_error_code(vec), err, vm->cpu->eip);
 }
 

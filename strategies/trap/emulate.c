@@ -31,10 +31,10 @@ struct emu {
 /* One emulated instruction retires: count it as the guest's. */
 static bool done(struct emu *x, enum exit_reason r)
 {
+	exit_account(x->vm, r, 0, "%s", ZydisMnemonicGetString(x->e.mnem));
 	x->c->eip += x->e.len;
 	x->c->insns++;
 	x->vm->ctr.emulated++;
-	exit_account(x->vm, r, 0, NULL);
 	return true;
 }
 
@@ -102,7 +102,12 @@ static bool emulate_io(struct emu *x)
 		reg_set(c, REG_EAX, size, vm_pio_read(x->vm, port, size));
 	else
 		vm_pio_write(x->vm, port, size, reg_get(c, REG_EAX, size));
-	return done(x, EXIT_IO_INSTRUCTION);
+	exit_account(x->vm, EXIT_IO_INSTRUCTION, 0, "%s port=%#x size=%u value=%#x",
+		     in ? "in" : "out", port, size, reg_get(c, REG_EAX, size));
+	x->c->eip += x->e.len;
+	x->c->insns++;
+	x->vm->ctr.emulated++;
+	return true;
 }
 
 /* INS/OUTS, the whole REP count in one exit. */
@@ -599,7 +604,7 @@ bool emulate(struct vm *vm, unsigned vec, uint32_t err)
 		bool ok;
 		if (x.e.mnem == ZYDIS_MNEMONIC_RET && !x.e.far)
 			return false;
-		exit_account(vm, EXIT_IRET, 0, NULL);
+		exit_account(vm, EXIT_IRET, 0, "%s", ZydisMnemonicGetString(x.e.mnem));
 		if (x.e.mnem == ZYDIS_MNEMONIC_RET)
 			ok = emulate_far_return(vm, x.e.opsz, x.e.n ? (uint16_t)x.e.imm : 0);
 		else
@@ -625,7 +630,8 @@ bool emulate(struct vm *vm, unsigned vec, uint32_t err)
 			    !mem_read(&x, lin + x.e.opsz, &sel, 2, &f))
 				return guest_fault(&x, &f);
 		}
-		exit_account(vm, EXIT_SEGMENT_LOAD, 0, NULL);
+		exit_account(vm, EXIT_SEGMENT_LOAD, 0, "far %s %#x:%#x",
+			     ZydisMnemonicGetString(x.e.mnem), sel, off);
 		if (emulate_far_transfer(vm, sel, off, x.e.mnem == ZYDIS_MNEMONIC_CALL, x.e.opsz,
 					 c->eip + x.e.len)) {
 			c->insns++;

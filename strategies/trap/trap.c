@@ -338,7 +338,7 @@ static void reflect(struct vm *vm, const struct cpu_event *ev)
 	if (ev->vector == X86_EXC_GP && ev->err == 0)
 		note_truncation(vm);
 	vm->ctr.injected_exceptions++;
-	exit_account(vm, EXIT_EXCEPTION_NMI, 0, NULL);
+	exit_account(vm, EXIT_EXCEPTION_NMI, 0, "vector=%u error=%#x", ev->vector, ev->err);
 	/* Traps (#DB from ICEBP or single-step) push the next EIP. */
 	vdeliver(vm, CPU_EV_EXCEPTION, ev->vector, ev->has_err, ev->err, ev->eip);
 }
@@ -363,11 +363,11 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 	switch (ev->kind) {
 	case CPU_EV_INTERRUPT:
 		vm->ctr.injected_irqs++;
-		exit_account(vm, EXIT_EXTERNAL_INTERRUPT, 0, NULL);
+		exit_account(vm, EXIT_EXTERNAL_INTERRUPT, 0, "vector=%#x", ev->vector);
 		vdeliver(vm, CPU_EV_INTERRUPT, ev->vector, false, 0, ev->eip);
 		return true;
 	case CPU_EV_SOFTINT:
-		exit_account(vm, EXIT_SOFTWARE_INT, 0, NULL);
+		exit_account(vm, EXIT_SOFTWARE_INT, 0, "vector=%#x", ev->vector);
 		vdeliver(vm, CPU_EV_SOFTINT, ev->vector, false, 0, ev->eip);
 		return true;
 	case CPU_EV_EXCEPTION:
