@@ -22,26 +22,8 @@ export QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
 vmmsim=${VMMSIM:-$build/vmmsim}
 vmmsim_timeout=${VMMSIM_TIMEOUT:-120}
 
-# Small sizes: a few million guest instructions each, the whole script
-# well under two minutes.
-declare -A args=(
-	[syscall]="iters=2000"
-	[in]="iters=20000"
-	[cr3wr]="iters=2000"
-	[callret]="iters=500 depth=48"
-	[pgfault]="iters=1000"
-	[divzero]="iters=1000"
-	[ptemod]="iters=20000"
-	[compute]="iters=2"
-	[forkwait]="procs=24 batch=3"
-	[ctxswitch]="iters=500"
-	[tlbstress]="pages=512 iters=20000"
-	[demandpage]="pages=256 rounds=2"
-	[diskpio]="blocks=64"
-	[diskdma]="blocks=256"
-	[popf]="iters=4"
-	[redpill]=""
-)
+# Small sizes (args[NAME]): a few million guest instructions each.
+. "$here/sizes.inc"
 disk_mib=4
 
 if ! command -v qemu-system-i386 >/dev/null; then
