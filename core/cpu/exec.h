@@ -197,6 +197,16 @@ static inline void op_write(struct cpu *c, const struct insn *i, unsigned size, 
 	mwrite(c, i->seg, ea(c, i), size, v);
 }
 
+/* A memory far pointer (m16:16 or m16:32: offset, then selector), as far
+ * JMP/CALL and LDS/LES/LFS/LGS/LSS read it. */
+static inline uint16_t far_pointer(struct cpu *c, const struct insn *i, uint32_t *off)
+{
+	uint32_t a = ea(c, i);
+
+	*off = mread(c, i->seg, a, i->opsz);
+	return (uint16_t)mread(c, i->seg, a + i->opsz, 2);
+}
+
 /* ---- stack ---- */
 
 static inline bool ss32(const struct cpu *c)

@@ -43,9 +43,9 @@ static void jmp_far_ptr(struct cpu *c, const struct insn *i)
 
 static void jmp_far_m(struct cpu *c, const struct insn *i)
 {
-	uint32_t a = ea(c, i);
-	uint32_t off = mread(c, i->seg, a, i->opsz);
-	uint16_t sel = (uint16_t)mread(c, i->seg, a + i->opsz, 2);
+	uint32_t off;
+	uint16_t sel = far_pointer(c, i, &off);
+
 	far_jmp(c, sel, off, i->opsz, c->eip + i->len);
 }
 
@@ -86,9 +86,9 @@ static void call_far_ptr(struct cpu *c, const struct insn *i)
 
 static void call_far_m(struct cpu *c, const struct insn *i)
 {
-	uint32_t a = ea(c, i);
-	uint32_t off = mread(c, i->seg, a, i->opsz);
-	uint16_t sel = (uint16_t)mread(c, i->seg, a + i->opsz, 2);
+	uint32_t off;
+	uint16_t sel = far_pointer(c, i, &off);
+
 	far_call(c, sel, off, i->opsz, c->eip + i->len);
 }
 

@@ -137,9 +137,8 @@ bool bind_pop_sreg(struct insn *i, const struct dec *d, unsigned arg)
 
 static void load_far(struct cpu *c, const struct insn *i)
 {
-	uint32_t a = ea(c, i);
-	uint32_t off = mread(c, i->seg, a, i->opsz);
-	uint16_t sel = (uint16_t)mread(c, i->seg, a + i->opsz, 2);
+	uint32_t off;
+	uint16_t sel = far_pointer(c, i, &off);
 
 	seg_load(c, i->op, sel);
 	reg_set(c, i->r0, i->opsz, off);
