@@ -104,10 +104,14 @@ static void c7(const struct claim_input *in, struct claim_result *r)
 		claim_addf(r->why, sizeof(r->why), "both print their native output. ");
 }
 
-/* Shadow-MMU work per million guest instructions. */
+/* What the claim is about, per million guest instructions: guest
+ * page-table writes the shadow MMU had to trace, and address-space
+ * switches it had to serve. Hidden faults are left out: most are the
+ * shadow filling in at boot, the same in every run, which would make any
+ * short workload look shadow-heavy. */
 static double shadow_rate(const struct mx_row *t)
 {
-	uint64_t ev = mx_counter(t, "vm.mon.traced_writes", NULL) + t->hidden_faults +
+	uint64_t ev = mx_counter(t, "vm.mon.traced_writes", NULL) +
 		      mx_counter(t, "vm.mon.shadow_root_hits", NULL) +
 		      mx_counter(t, "vm.mon.shadow_root_misses", NULL);
 
@@ -136,25 +140,24 @@ static void c8(const struct claim_input *in, struct claim_result *r)
 		}
 		double rate = shadow_rate(t);
 		claim_addf(r->measured, sizeof(r->measured),
-			   "%s: %.0f shadow events/M insns (%llu traced writes, %llu hidden faults, "
-			   "%llu root switches, %llu new roots), overhead %.1fx; ", ws[k], rate,
-			   (unsigned long long)mx_counter(t, "vm.mon.traced_writes", NULL),
-			   (unsigned long long)t->hidden_faults,
+			   "%s: %.0f/M insns (%llu traced page-table writes, %llu CR3 switches, "
+			   "%llu of them new roots; %llu hidden faults), overhead %.1fx; ", ws[k],
+			   rate, (unsigned long long)mx_counter(t, "vm.mon.traced_writes", NULL),
 			   (unsigned long long)(mx_counter(t, "vm.mon.shadow_root_hits", NULL) +
 						mx_counter(t, "vm.mon.shadow_root_misses", NULL)),
 			   (unsigned long long)mx_counter(t, "vm.mon.shadow_root_misses", NULL),
-			   t->overhead);
+			   (unsigned long long)t->hidden_faults, t->overhead);
 		if (rate <= b || t->overhead <= base->overhead) {
 			pass = false;
 			claim_addf(r->why, sizeof(r->why), "%s is not above compute. ", ws[k]);
 		}
 	}
 	claim_addf(r->measured, sizeof(r->measured),
-		   "compute: %.0f shadow events/M insns, overhead %.1fx", b, base->overhead);
+		   "compute: %.1f/M insns, overhead %.1fx", b, base->overhead);
 	r->verdict = pass ? VERDICT_PASS : VERDICT_FAIL;
 	if (pass)
-		claim_addf(r->why, sizeof(r->why), "all three above compute in both shadow work "
-			   "and overhead. ");
+		claim_addf(r->why, sizeof(r->why), "all three above compute in both traced "
+			   "writes and switches per instruction and overhead. ");
 }
 
 /* C9: nested paging: no shadow exits on page-table writes, but each TLB
@@ -239,9 +242,11 @@ static const struct claim_def x86_defs[] = {
 		"it: guest page-table writes and CR3 switches)", { "trap+shadow" },
 	  { { "ptemod", "trap+shadow", "x86" }, { "forkwait", "trap+shadow", "x86" },
 	    { "ctxswitch", "trap+shadow", "x86" }, { "compute", "trap+shadow", "x86" } },
-	  "shadow-MMU events (traced page-table writes, hidden faults, shadow-root "
-	  "switches) per million guest instructions, and modeled overhead, under "
-	  "trap+shadow on ptemod, forkwait and ctxswitch against compute.",
+	  "guest page-table writes the shadow MMU traced plus CR3 switches it served "
+	  "(shadow-root hits and misses), per million guest instructions, and modeled "
+	  "overhead, under trap+shadow on ptemod, forkwait and ctxswitch against compute. "
+	  "Hidden faults are shown, not counted: most fill the shadow in at boot, the same "
+	  "in every run.",
 	  "each of ptemod, forkwait, ctxswitch above compute in both", c8 },
 	{ "C9", "\"AMD's Nested Page Tables\" (no shadow to keep; 2-D walks on TLB misses)",
 	  { "hwassist+nested", "trap+shadow" },

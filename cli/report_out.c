@@ -2,7 +2,7 @@
  * report.md and report.tex; see report.h. Both carry the same table:
  *   | id | claim (quoting the lecture) | experiment | measured | expected | verdict |
  * then why each verdict fell as it did, the commands that rerun each
- * claim by hand, and the plots. The LaTeX is a fragment for \input in a
+ * claim by hand (verbatim in the LaTeX), and the plots. The LaTeX is a fragment for \input in a
  * lab report: a booktabs longtable (it runs over a page) and figures,
  * needing \usepackage{booktabs,longtable,array,graphicx}.
  */
@@ -161,7 +161,13 @@ int report_write_tex(const char *path, const struct report_doc *d)
 		tex(f, d->claims[k].why);
 		fputc('\n', f);
 	}
-	fputs("\\end{description}\n", f);
+	fputs("\\end{description}\n\n\\paragraph{Rerunning a claim by hand.} Each command "
+	      "prints the guest's output on stdout and its summary on stderr.\n"
+	      "{\\footnotesize\n\\begin{verbatim}\n", f);
+	for (size_t k = 0; k < d->nclaims; k++)
+		if (d->claims[k].commands[0])
+			fprintf(f, "%s:\n%s", d->claims[k].id, d->claims[k].commands);
+	fputs("\\end{verbatim}\n}\n", f);
 	for (size_t k = 0; d->plots && k < d->plots->n; k++) {
 		fprintf(f, "\n\\begin{figure}[htbp]\n\\centering\n"
 			   "\\includegraphics[width=\\linewidth]{plots/%s.png}\n\\caption{",
