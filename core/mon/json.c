@@ -93,7 +93,10 @@ void json_i64(struct json *j, const char *key, int64_t v)
 void json_dbl(struct json *j, const char *key, double v)
 {
 	item(j, key);
-	if (isfinite(v))
+	/* Whole numbers (modeled cycles) in full; others to 9 digits. */
+	if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0)
+		fprintf(j->f, "%.0f", v);
+	else if (isfinite(v))
 		fprintf(j->f, "%.9g", v);
 	else
 		fputs("null", j->f);

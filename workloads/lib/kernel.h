@@ -73,7 +73,6 @@ void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t n);
 
 /* main.c */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -80,7 +80,6 @@ void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t n);
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 #endif
