@@ -127,8 +127,10 @@ static bool emulate_string_io(struct emu *x)
 
 	if (!io_allowed(x->vm, port, size))
 		return false;
+	uint32_t n = 0;
 	while (!rep || (c->r[REG_ECX] & mask)) {
 		uint32_t v = 0;
+		n++;
 		if (ins) {
 			uint32_t di = c->r[REG_EDI] & mask;
 			v = vm_pio_read(x->vm, port, size);
@@ -146,7 +148,16 @@ static bool emulate_string_io(struct emu *x)
 			break;
 		c->r[REG_ECX] = (c->r[REG_ECX] & ~mask) | ((c->r[REG_ECX] - 1) & mask);
 	}
-	return done(x, EXIT_IO_INSTRUCTION);
+	/* One exit, but the device model runs once per element: each element
+	 * after the first costs the emulation of one more access. */
+	const struct cost_model *m = x->vm->cfg.cost;
+	exit_account(x->vm, EXIT_IO_INSTRUCTION,
+		     n > 1 && m ? (n - 1) * m->emulate[EXIT_IO_INSTRUCTION] : 0,
+		     "%s port=%#x size=%u count=%u", ins ? "ins" : "outs", port, size, n);
+	x->c->eip += x->e.len;
+	x->c->insns++;
+	x->vm->ctr.emulated++;
+	return true;
 }
 
 /* ---- control registers ---- */
