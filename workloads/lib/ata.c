@@ -88,9 +88,10 @@ static int ata_check(uint32_t lba, uint32_t count)
 	       lba + count <= (1u << 28) ? 0 : -1;
 }
 
-int ata_pio_read(uint32_t lba, uint32_t count, void *buf)
+/* One PIO transfer, at most 256 sectors per command; a write waits for
+ * the drive to take each command's last sector before the next command. */
+static int ata_pio(int write, uint32_t lba, uint32_t count, uint8_t *p)
 {
-	uint8_t *p = buf;
 	uint32_t n, i;
 
 	if (ata_check(lba, count))
@@ -99,18 +100,36 @@ int ata_pio_read(uint32_t lba, uint32_t count, void *buf)
 		n = count > 256 ? 256 : count;
 		if (ata_wait(ATA_SR_DRDY, ATA_SR_DRDY))
 			return -1;
-		ata_command(ATA_CMD_READ_SECTORS, lba, n);
+		ata_command(write ? ATA_CMD_WRITE_SECTORS : ATA_CMD_READ_SECTORS,
+			    lba, n);
 		for (i = 0; i < n; i++) {
 			ata_delay();
 			if (ata_wait(ATA_SR_DRQ, ATA_SR_DRQ))
 				return -1;
-			insw(ATA_BASE + ATA_DATA, p, ATA_SECTOR / 2);
+			if (write)
+				outsw(ATA_BASE + ATA_DATA, p, ATA_SECTOR / 2);
+			else
+				insw(ATA_BASE + ATA_DATA, p, ATA_SECTOR / 2);
 			p += ATA_SECTOR;
 		}
 		lba += n;
 		count -= n;
+		if (write)
+			ata_delay();
+		if (ata_wait(ATA_SR_DRQ, 0))
+			return -1;
 	}
-	return ata_wait(ATA_SR_DRQ, 0);
+	return 0;
+}
+
+int ata_pio_read(uint32_t lba, uint32_t count, void *buf)
+{
+	return ata_pio(0, lba, count, buf);
+}
+
+int ata_pio_write(uint32_t lba, uint32_t count, const void *buf)
+{
+	return ata_pio(1, lba, count, (uint8_t *)buf);
 }
 
 int ata_flush(void)
@@ -120,32 +139,4 @@ int ata_flush(void)
 	outb(ATA_BASE + ATA_COMMAND, ATA_CMD_FLUSH_CACHE);
 	ata_delay();
 	return ata_wait(ATA_SR_DRDY, ATA_SR_DRDY);
-}
-
-int ata_pio_write(uint32_t lba, uint32_t count, const void *buf)
-{
-	const uint8_t *p = buf;
-	uint32_t n, i;
-
-	if (ata_check(lba, count))
-		return -1;
-	while (count) {
-		n = count > 256 ? 256 : count;
-		if (ata_wait(ATA_SR_DRDY, ATA_SR_DRDY))
-			return -1;
-		ata_command(ATA_CMD_WRITE_SECTORS, lba, n);
-		for (i = 0; i < n; i++) {
-			ata_delay();
-			if (ata_wait(ATA_SR_DRQ, ATA_SR_DRQ))
-				return -1;
-			outsw(ATA_BASE + ATA_DATA, p, ATA_SECTOR / 2);
-			p += ATA_SECTOR;
-		}
-		lba += n;
-		count -= n;
-		ata_delay();
-		if (ata_wait(ATA_SR_DRQ, 0))
-			return -1;
-	}
-	return 0;
 }

@@ -161,20 +161,28 @@ void rt_fail(const char *fmt, ...)
 	rt_printf("check failed\n");
 }
 
-int rt_check(u32 got, u32 exp, const char *fmt, ...)
+/* Counts and prints a PASS line, or the head of a FAIL line whose tail
+ * (what was got and expected) the caller prints. */
+static int check_head(int ok, const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (got == exp) {
+	if (ok) {
 		n_pass++;
 		rt_printf("PASS ");
 		rt_vprintf(fmt, ap);
 		rt_putc('\n');
 	} else {
 		fail_head(fmt, ap);
-		rt_printf("got 0x%x expected 0x%x\n", got, exp);
 	}
+	return ok;
+}
+
+int rt_check(u32 got, u32 exp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!check_head(got == exp, fmt, ap))
+		rt_printf("got 0x%x expected 0x%x\n", got, exp);
 	va_end(ap);
 	return got == exp;
 }
@@ -184,15 +192,8 @@ int rt_check64(u64 got, u64 exp, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (got == exp) {
-		n_pass++;
-		rt_printf("PASS ");
-		rt_vprintf(fmt, ap);
-		rt_putc('\n');
-	} else {
-		fail_head(fmt, ap);
+	if (!check_head(got == exp, fmt, ap))
 		rt_printf("got 0x%llx expected 0x%llx\n", got, exp);
-	}
 	va_end(ap);
 	return got == exp;
 }
