@@ -44,10 +44,8 @@ static int compute_main(void)
 	int pid, status;
 
 	pid = proc_spawn(u_main, iters);
-	if (pid < 0)
-		return fail("cannot create a process");
-	if (proc_wait(&status) != pid)
-		return fail("wait did not return the child");
+	if (proc_join(pid, &status))
+		return 1;
 	if (status != 0)
 		return fail("child exit status %d", status);
 	return 0;

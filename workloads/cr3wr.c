@@ -66,9 +66,7 @@ static int cr3wr_main(void)
 	       iters, iters * npages, wrong, sum);
 	if (wrong)
 		return fail("%u reads saw the other address space", wrong);
-	if (mm_free_pages() != free_before)
-		return fail("%u pages leaked", free_before - mm_free_pages());
-	return 0;
+	return check_no_leak(free_before);
 }
 
 WORKLOAD("cr3wr", params, cr3wr_main);

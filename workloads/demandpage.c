@@ -71,19 +71,15 @@ static int demandpage_main(void)
 		return fail("%u pages do not fit in memory", npages);
 	fills = vm_zero_fills;
 	pid = proc_spawn_block(u_main, &args, sizeof(args));
-	if (pid < 0)
-		return fail("cannot create a process");
-	if (proc_wait(&status) != pid)
-		return fail("wait did not return the child");
+	if (proc_join(pid, &status))
+		return 1;
 	fills = vm_zero_fills - fills;
 	printk("zero-fill faults: %u\n", fills);
 	if (status != 0)
 		return fail("child exit status %d", status);
 	if (fills < npages * rounds)
 		return fail("%u zero-fill faults for %u fresh pages", fills, npages * rounds);
-	if (mm_free_pages() != free_before)
-		return fail("%u pages leaked", free_before - mm_free_pages());
-	return 0;
+	return check_no_leak(free_before);
 }
 
 WORKLOAD("demandpage", params, demandpage_main);

@@ -72,10 +72,8 @@ static int divzero_main(void)
 
 	trap_set_hook(X86_EXC_DE, de_hook);
 	pid = proc_spawn(u_main, iters);
-	if (pid < 0)
-		return fail("cannot create a process");
-	if (proc_wait(&status) != pid)
-		return fail("wait did not return the child");
+	if (proc_join(pid, &status))
+		return 1;
 	printk("#DE handled: %u\n", de_count);
 	if (status != 0)
 		return fail("child exit status %d", status);

@@ -108,9 +108,7 @@ static int forkwait_main(void)
 		return fail("first process exit status %d", status);
 	if (proc_count() != 1)
 		return fail("%u processes left behind", proc_count() - 1);
-	if (mm_free_pages() != free_before)
-		return fail("%u pages leaked", free_before - mm_free_pages());
-	return 0;
+	return check_no_leak(free_before);
 }
 
 WORKLOAD("forkwait", params, forkwait_main);

@@ -82,10 +82,8 @@ static int pgfault_main(void)
 			return fail("out of memory");
 	trap_set_hook(X86_EXC_PF, pf_hook);
 	owner_pid = proc_spawn_block(u_main, &args, sizeof(args));
-	if (owner_pid < 0)
-		return fail("cannot create a process");
-	if (proc_wait(&status) != owner_pid)
-		return fail("wait did not return the child");
+	if (proc_join(owner_pid, &status))
+		return 1;
 	trap_set_hook(X86_EXC_PF, NULL);
 	for (i = 0; i < npages; i++)
 		page_free(frames[i]);
@@ -94,9 +92,7 @@ static int pgfault_main(void)
 		return fail("child exit status %d", status);
 	if (faults != iters)
 		return fail("%u faults for %u accesses", faults, iters);
-	if (mm_free_pages() != free_before)
-		return fail("%u pages leaked", free_before - mm_free_pages());
-	return 0;
+	return check_no_leak(free_before);
 }
 
 WORKLOAD("pgfault", params, pgfault_main);

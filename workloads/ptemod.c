@@ -75,9 +75,7 @@ static int ptemod_main(void)
 	       iters, iters, wrong, sum);
 	if (wrong)
 		return fail("%u reads went through a stale translation", wrong);
-	if (mm_free_pages() != free_before)
-		return fail("%u pages leaked", free_before - mm_free_pages());
-	return 0;
+	return check_no_leak(free_before);
 }
 
 WORKLOAD("ptemod", params, ptemod_main);

@@ -282,10 +282,8 @@ static int redpill_main(void)
 	probe(&ring0, 1);
 	syscall_register(SYS_REPORT, sys_report);
 	pid = proc_spawn(u_main, 0);
-	if (pid < 0)
-		return fail("cannot create a process");
-	if (proc_wait(&status) != pid)
-		return fail("wait did not return the child");
+	if (proc_join(pid, &status))
+		return 1;
 	if (status != 0 || !ring3_reported)
 		return fail("the ring-3 probe did not report (status %d)", status);
 

@@ -54,15 +54,11 @@ static int syscall_main(void)
 
 	syscall_register(SYS_MIX, sys_mix);
 	pid = proc_spawn(u_main, iters);
-	if (pid < 0)
-		return fail("cannot create a process");
-	if (proc_wait(&status) != pid)
-		return fail("wait did not return the child");
+	if (proc_join(pid, &status))
+		return 1;
 	if (status != 0)
 		return fail("child exit status %d", status);
-	if (mm_free_pages() != free_before)
-		return fail("%d pages leaked", (int)(free_before - mm_free_pages()));
-	return 0;
+	return check_no_leak(free_before);
 }
 
 WORKLOAD("syscall", params, syscall_main);

@@ -62,15 +62,11 @@ static int tlbstress_main(void)
 	if (npages + npages / 1024 + 16 > free_before)
 		return fail("%u pages do not fit in memory", npages);
 	pid = proc_spawn_block(u_main, &args, sizeof(args));
-	if (pid < 0)
-		return fail("cannot create a process");
-	if (proc_wait(&status) != pid)
-		return fail("wait did not return the child");
+	if (proc_join(pid, &status))
+		return 1;
 	if (status != 0)
 		return fail("child exit status %d", status);
-	if (mm_free_pages() != free_before)
-		return fail("%u pages leaked", free_before - mm_free_pages());
-	return 0;
+	return check_no_leak(free_before);
 }
 
 WORKLOAD("tlbstress", params, tlbstress_main);

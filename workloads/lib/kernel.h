@@ -153,6 +153,11 @@ void proc_init(void);
 int proc_spawn(int (*entry)(uint32_t), uint32_t arg);
 int proc_spawn_block(int (*entry)(uint32_t), const void *block, uint32_t len);
 int proc_wait(int *status);
+/* Waits for the child just spawned as pid (<0: the spawn failed);
+ * 0, or fail() naming what went wrong. */
+int proc_join(int pid, int *status);
+/* 0 when the free page count is back to free_before, else fail(). */
+int check_no_leak(uint32_t free_before);
 int proc_fork(struct trapframe *tf);
 void __attribute__((noreturn)) proc_exit(int status);
 void proc_yield(void);

@@ -266,3 +266,21 @@ int proc_wait(int *status)
 			sti();
 	}
 }
+
+int proc_join(int pid, int *status)
+{
+	if (pid < 0)
+		return fail("cannot create a process");
+	if (proc_wait(status) != pid)
+		return fail("wait did not return the child");
+	return 0;
+}
+
+int check_no_leak(uint32_t free_before)
+{
+	uint32_t now = mm_free_pages();
+
+	if (now != free_before)
+		return fail("%d pages leaked", (int)(free_before - now));
+	return 0;
+}
