@@ -261,6 +261,22 @@ static void sp_advance(struct vm *vm, uint32_t n)
 		R16(c, REG_ESP) = (uint16_t)(R16(c, REG_ESP) + n);
 }
 
+/* The descriptor a far transfer or return to sel goes through: a null
+ * selector is #GP(0), one outside the tables #GP(sel). False after
+ * reflecting that fault. */
+static bool code_target_desc(struct vm *vm, uint16_t sel, struct desc *d)
+{
+	if (!(sel & ~3u)) {
+		vfault(vm, X86_EXC_GP, 0);
+		return false;
+	}
+	if (!guest_desc(vm, sel, d)) {
+		vfault(vm, X86_EXC_GP, sel & 0xfffc);
+		return false;
+	}
+	return true;
+}
+
 /*
  * RET far / IRET on the virtual CPU: w[] holds EIP and CS as read from the
  * stack, n_popped the bytes they (and EFLAGS) take; for a return to an
@@ -277,14 +293,8 @@ static bool vreturn(struct vm *vm, unsigned opsz, const uint32_t *w, unsigned n_
 	unsigned rpl = sel & 3u;
 	struct desc d;
 
-	if (!(sel & ~3u)) {
-		vfault(vm, X86_EXC_GP, 0);
+	if (!code_target_desc(vm, sel, &d))
 		return false;
-	}
-	if (!guest_desc(vm, sel, &d)) {
-		vfault(vm, X86_EXC_GP, sel & 0xfffc);
-		return false;
-	}
 	unsigned a = desc_attr(d), dpl = DESC_DPL(a);
 	if (!attr_is_code(a) || rpl < v->cpl || ((a & DESC_TYPE_C) ? dpl > rpl : dpl != rpl)) {
 		vfault(vm, X86_EXC_GP, sel & 0xfffc);
@@ -382,14 +392,8 @@ bool emulate_far_transfer(struct vm *vm, uint16_t sel, uint32_t off, bool call, 
 	struct desc d, td;
 	struct vfail f;
 
-	if (!(sel & ~3u)) {
-		vfault(vm, X86_EXC_GP, 0);
+	if (!code_target_desc(vm, sel, &d))
 		return false;
-	}
-	if (!guest_desc(vm, sel, &d)) {
-		vfault(vm, X86_EXC_GP, sel & 0xfffc);
-		return false;
-	}
 	unsigned a = desc_attr(d);
 	uint16_t tsel = sel;
 	unsigned count = 0, w = opsz;
