@@ -16,18 +16,23 @@
  * format and divisor (1.8432 MHz / 16 / divisor baud), fetched only while
  * the receiver has room, as if the far end honoured flow control; so a
  * given input file arrives at the same instructions on every run, and no
- * input is lost to overruns. Loopback disconnects the input.
+ * input is lost to overruns (an interactive terminal is polled instead,
+ * and its keys arrive when typed). Loopback disconnects the input. With a wait
+ * string (uart_set_wait), each input line waits for the string to appear
+ * in the output once more, as a person types at a prompt.
  *
- * On a PC, OUT2 gates the UART's interrupt onto the ISA bus, and the OUT
- * pins are forced inactive in loopback; the IRQ follows that (QEMU does not
- * gate on OUT2, but guests written for real PCs set it, and the firmware
- * state leaves it set). Not modelled: parity/framing errors and break (no
+ * The IRQ line follows IIR alone, as on QEMU: on a real PC, OUT2 gates the
+ * UART's interrupt onto the ISA bus, but kernels written for QEMU (xv6
+ * writes 0 to MCR) take receive interrupts without it, and vmmsim boots
+ * what boots on qemu-system-i386. Not modelled: parity/framing errors and break (no
  * wire), the transmit FIFO's timing, DMA mode signalling, the scratch-pad
  * games of 8250 detection beyond a plain read/write register.
  */
 #include "core/dev/uart.h"
 
+#include <poll.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/dev/bus.h"
 
@@ -85,8 +90,7 @@ static uint8_t uart_iir(const struct uart *u)
 
 static void uart_update_irq(struct uart *u)
 {
-	bool gated = (u->mcr & UART_MCR_OUT2) && !(u->mcr & UART_MCR_LOOP);
-	int level = gated && !(uart_iir(u) & UART_IIR_NO_INT);
+	int level = !(uart_iir(u) & UART_IIR_NO_INT);
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
@@ -94,10 +98,21 @@ static void uart_update_irq(struct uart *u)
 	}
 }
 
+/* Input may flow: no wait string, or it has been seen for this line. */
+static bool rx_released(const struct uart *u)
+{
+	return !u->wait_len || u->lines_sent < u->wait_seen;
+}
+
+static bool rx_can_fetch(const struct uart *u)
+{
+	return u->in && !u->in_eof && !(u->mcr & UART_MCR_LOOP) &&
+	       u->rx_count < rx_capacity(u) && rx_released(u);
+}
+
 static void rx_schedule(struct uart *u)
 {
-	if (!u->in || u->in_eof || (u->mcr & UART_MCR_LOOP) || u->rx_timer.armed ||
-	    u->rx_count >= rx_capacity(u))
+	if (!rx_can_fetch(u) || u->rx_timer.armed)
 		return;
 	clock_arm(u->clk, &u->rx_timer, clock_now(u->clk) + uart_char_ns(u));
 }
@@ -135,21 +150,44 @@ static void rx_push(struct uart *u, uint8_t c)
 	timeout_restart(u);
 }
 
+/* A key from an interactive terminal, if one is waiting: a person types
+ * in real time, so the modeled machine does not wait for them. */
+#define TTY_NOTHING	(-2)
+
+static int tty_getc(struct uart *u)
+{
+	struct pollfd p = { .fd = fileno(u->in), .events = POLLIN };
+	unsigned char b;
+
+	if (poll(&p, 1, 0) <= 0)
+		return TTY_NOTHING;
+	ssize_t r = read(p.fd, &b, 1);
+	if (r == 1)
+		return b;
+	return r == 0 ? EOF : TTY_NOTHING;
+}
+
 static void rx_timer_fire(void *opaque, uint64_t now)
 {
 	struct uart *u = opaque;
 
-	if (!u->in || u->in_eof || (u->mcr & UART_MCR_LOOP) ||
-	    u->rx_count >= rx_capacity(u))
+	if (!rx_can_fetch(u))
 		return;
-	int c = fgetc(u->in);
+	int c = u->in_tty ? tty_getc(u) : fgetc(u->in);
+	if (c == TTY_NOTHING) {
+		/* Nobody typed yet: look again a character time later. */
+		clock_arm(u->clk, &u->rx_timer, now + uart_char_ns(u));
+		return;
+	}
 	if (c == EOF) {
 		u->in_eof = true;
 		return;
 	}
+	if (c == '\n')
+		u->lines_sent++;
 	rx_push(u, (uint8_t)c);
 	uart_update_irq(u);
-	if (u->rx_count < rx_capacity(u))
+	if (rx_can_fetch(u))
 		clock_arm(u->clk, &u->rx_timer, u->rx_timer.deadline + uart_char_ns(u));
 }
 
@@ -179,15 +217,34 @@ static uint8_t rbr_read(struct uart *u)
 	return c;
 }
 
+/* One character of output against the wait string. */
+static void wait_feed(struct uart *u, uint8_t c)
+{
+	if (u->tail_len == u->wait_len) {
+		memmove(u->tail, u->tail + 1, u->wait_len - 1);
+		u->tail_len--;
+	}
+	u->tail[u->tail_len++] = (char)c;
+	if (u->tail_len == u->wait_len && !memcmp(u->tail, u->wait, u->wait_len)) {
+		u->tail_len = 0;
+		u->wait_seen++;
+		rx_schedule(u);
+	}
+}
+
 static void thr_write(struct uart *u, uint8_t c)
 {
 	u->thr_ipending = false;
 	uart_update_irq(u);
 	if (u->mcr & UART_MCR_LOOP) {
 		rx_push(u, c);
-	} else if (u->out) {
-		fputc(c, u->out);
-		fflush(u->out);
+	} else {
+		if (u->out) {
+			fputc(c, u->out);
+			fflush(u->out);
+		}
+		if (u->wait_len)
+			wait_feed(u, c);
 	}
 	u->tx_bytes++;
 	/* The shift register takes the byte at once: THR is empty again. */
@@ -312,6 +369,7 @@ int uart_init(struct uart *u, struct clock *clk, const struct irq_line *irq,
 		u->irq = *irq;
 	u->out = out;
 	u->in = in;
+	u->in_tty = in && isatty(fileno(in));
 	/* Reset values; the divisor is undefined there, QEMU's 12 is used. */
 	u->lsr = UART_LSR_THRE | UART_LSR_TEMT;
 	u->msr = UART_MSR_IDLE;
@@ -322,6 +380,18 @@ int uart_init(struct uart *u, struct clock *clk, const struct irq_line *irq,
 		return -1;
 	}
 	rx_schedule(u);
+	return 0;
+}
+
+int uart_set_wait(struct uart *u, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > UART_WAIT_MAX)
+		return -1;
+	memcpy(u->wait, s, n);
+	u->wait_len = n;
+	u->tail_len = 0;
 	return 0;
 }
 

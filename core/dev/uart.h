@@ -68,6 +68,8 @@ enum {
 #define UART_MSR_RI	0x40
 #define UART_MSR_DCD	0x80
 
+#define UART_WAIT_MAX	64
+
 struct uart {
 	uint8_t ier, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;
 	uint8_t rx[UART_FIFO_SIZE];
@@ -76,10 +78,15 @@ struct uart {
 	int irq_level;
 	struct irq_line irq;
 	FILE *out, *in;
-	bool in_eof;
+	bool in_eof, in_tty;	/* in_tty: poll the terminal, never wait on it */
 	struct clock *clk;
 	struct clock_timer rx_timer, timeout_timer;
 	uint64_t tx_bytes, rx_bytes;
+	/* --serial-wait: input line k goes only after the k-th sighting of
+	 * wait in the output (tail holds the last output characters). */
+	char wait[UART_WAIT_MAX], tail[UART_WAIT_MAX];
+	size_t wait_len, tail_len;
+	uint64_t wait_seen, lines_sent;
 };
 
 /* in may be NULL (nothing ever arrives); out may be NULL (output dropped). */
@@ -87,6 +94,10 @@ int uart_init(struct uart *u, struct clock *clk, const struct irq_line *irq,
 	      FILE *out, FILE *in, char *err, size_t errlen);
 int uart_register(struct uart *u, struct bus *b, uint16_t base, const char *name,
 		  char *err, size_t errlen);
+
+/* Holds each line of input until the guest has written s (1 to
+ * UART_WAIT_MAX bytes, e.g. a shell prompt) once more; -1 if s is too long. */
+int uart_set_wait(struct uart *u, const char *s);
 
 /* 115200 baud 8N1 with FIFOs on and OUT2 set, as SeaBIOS leaves COM1. */
 void uart_firmware_state(struct uart *u);
