@@ -252,7 +252,7 @@ static void exec_command(struct ide *d, uint8_t cmd)
 		break;
 	case ATA_CMD_FLUSH_CACHE:
 	case ATA_CMD_FLUSH_CACHE_EXT:
-		if (!dr->readonly && fdatasync(dr->fd))
+		if (!dr->readonly && !dr->replay && fdatasync(dr->fd))
 			abort_cmd(d, ATA_ER_ABRT);
 		else
 			finish_later(d, ATA_SR_DRDY | ATA_SR_DSC, 0);
@@ -494,9 +494,16 @@ int ide_register(struct ide *d, struct bus *b, char *err, size_t errlen)
 	return ide_dma_register(d, b, err, errlen);
 }
 
+void ide_set_undo(struct ide *d, unsigned i, struct disk_undo *undo, bool replay)
+{
+	d->drive[i].undo = undo;
+	d->drive[i].replay = undo && replay;
+}
+
 void ide_free(struct ide *d)
 {
 	for (unsigned i = 0; i < 2; i++) {
+		sector_map_free(&d->drive[i].own);
 		if (d->drive[i].fd >= 0)
 			close(d->drive[i].fd);
 		d->drive[i].fd = -1;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/dev/clock.h"
+#include "core/dev/disk_undo.h"
 #include "core/dev/irq.h"
 #include "core/dev/pci.h"
 
@@ -73,6 +74,11 @@ struct phys;
 struct ide_drive {
 	bool present, readonly;
 	int fd;
+	/* NULL, or the run's undo log (see disk_undo.h); replay: this run
+	 * leaves the image alone and keeps its writes in own. */
+	struct disk_undo *undo;
+	bool replay;
+	struct sector_map own;
 	uint64_t sectors;
 	uint16_t cyls, heads, spt;
 	uint8_t status, error;
@@ -129,6 +135,8 @@ int ide_init(struct ide *d, struct clock *clk, struct phys *phys,
 /* 0x1f0-0x1f7, 0x3f6 and the bus-master registers at IDE_BM_BASE. */
 int ide_register(struct ide *d, struct bus *b, char *err, size_t errlen);
 void ide_free(struct ide *d);
+/* Drive i records into undo, or (replay) runs on the image as undo saw it. */
+void ide_set_undo(struct ide *d, unsigned i, struct disk_undo *undo, bool replay);
 
 /* Shared between ide.c and ide_dma.c. */
 int ide_drive_open(struct ide_drive *dr, unsigned slot, const char *path,

@@ -130,15 +130,13 @@ int ide_drive_open(struct ide_drive *dr, unsigned slot, const char *path,
 	return 0;
 }
 
-int ide_disk_io(struct ide *d, uint8_t *buf, uint64_t lba, uint32_t n, bool write)
+static int file_io(int fd, uint8_t *buf, size_t len, off_t pos, bool write)
 {
-	struct ide_drive *dr = &d->drive[d->active];
-	size_t len = (size_t)n * IDE_SECTOR, done = 0;
-	off_t pos = (off_t)(lba * IDE_SECTOR);
+	size_t done = 0;
 
 	while (done < len) {
-		ssize_t r = write ? pwrite(dr->fd, buf + done, len - done, pos + (off_t)done)
-				  : pread(dr->fd, buf + done, len - done, pos + (off_t)done);
+		ssize_t r = write ? pwrite(fd, buf + done, len - done, pos + (off_t)done)
+				  : pread(fd, buf + done, len - done, pos + (off_t)done);
 		if (r <= 0) {
 			if (r < 0 && errno == EINTR)
 				continue;
@@ -146,6 +144,66 @@ int ide_disk_io(struct ide *d, uint8_t *buf, uint64_t lba, uint32_t n, bool writ
 		}
 		done += (size_t)r;
 	}
+	return 0;
+}
+
+/* One sector as a replaying run sees it: its own writes, then what the
+ * recording run overwrote, then the file. */
+static int replay_read(struct ide_drive *dr, uint8_t *buf, uint64_t lba)
+{
+	const uint8_t *s = sector_map_get(&dr->own, lba);
+
+	if (!s)
+		s = sector_map_get(&dr->undo->orig, lba);
+	if (s) {
+		memcpy(buf, s, IDE_SECTOR);
+		return 0;
+	}
+	return file_io(dr->fd, buf, IDE_SECTOR, (off_t)(lba * IDE_SECTOR), false);
+}
+
+/* Before a recording run overwrites a sector, keep what it held. */
+static int record_original(struct ide_drive *dr, uint64_t lba)
+{
+	struct disk_undo *u = dr->undo;
+
+	if (u->overflow || sector_map_get(&u->orig, lba))
+		return 0;
+	if ((u->orig.n + 1) * IDE_SECTOR > DISK_UNDO_MAX_BYTES) {
+		u->overflow = true;
+		return 0;
+	}
+	uint8_t *s = sector_map_put(&u->orig, lba);
+	if (!s) {
+		u->overflow = true;
+		return 0;
+	}
+	return file_io(dr->fd, s, IDE_SECTOR, (off_t)(lba * IDE_SECTOR), false);
+}
+
+static int sector_io(struct ide_drive *dr, uint8_t *buf, uint64_t lba, bool write)
+{
+	if (dr->undo && dr->replay) {
+		if (!write)
+			return replay_read(dr, buf, lba);
+		uint8_t *s = sector_map_put(&dr->own, lba);
+		if (!s)
+			return -1;
+		memcpy(s, buf, IDE_SECTOR);
+		return 0;
+	}
+	if (write && dr->undo && record_original(dr, lba))
+		return -1;
+	return file_io(dr->fd, buf, IDE_SECTOR, (off_t)(lba * IDE_SECTOR), write);
+}
+
+int ide_disk_io(struct ide *d, uint8_t *buf, uint64_t lba, uint32_t n, bool write)
+{
+	struct ide_drive *dr = &d->drive[d->active];
+
+	for (uint32_t i = 0; i < n; i++)
+		if (sector_io(dr, buf + (size_t)i * IDE_SECTOR, lba + i, write))
+			return -1;
 	if (write)
 		d->sectors_written += n;
 	else

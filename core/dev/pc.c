@@ -100,6 +100,11 @@ static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 		      cfg->serial_in, err, errlen))
 		return -1;
 	uart_firmware_state(&pc->com1);
+	if (cfg->serial_wait && *cfg->serial_wait &&
+	    uart_set_wait(&pc->com1, cfg->serial_wait)) {
+		snprintf(err, errlen, "serial wait string longer than %d bytes", UART_WAIT_MAX);
+		return -1;
+	}
 	debugexit_init(&pc->debug_exit, cfg->on_exit, cfg->exit_opaque);
 	if (cmos_init(&pc->cmos, clk, &pc->isa_irq[PC_IRQ_RTC],
 		      cfg->rtc_start ? cfg->rtc_start : CMOS_DEFAULT_START, err, errlen))
@@ -115,6 +120,8 @@ static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 	pci_piix3_isa_init(&pc->isa_bridge);
 	if (ide_init(&pc->ide, clk, phys, &pc->isa_irq[PC_IRQ_IDE0], cfg->disks, err, errlen))
 		return -1;
+	for (unsigned i = 0; i < 2; i++)
+		ide_set_undo(&pc->ide, i, cfg->disk_undo[i], cfg->disk_replay);
 	if (pci_attach(&pc->pci, 0, 0, &pc->host_bridge, err, errlen) ||
 	    pci_attach(&pc->pci, 1, 0, &pc->isa_bridge, err, errlen) ||
 	    pci_attach(&pc->pci, 1, 1, &pc->ide.pci, err, errlen))

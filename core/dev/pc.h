@@ -39,7 +39,10 @@ enum {
 struct pc_config {
 	FILE *serial_out;		/* COM1 transmit; NULL drops it */
 	FILE *serial_in;		/* COM1 receive; NULL: nothing arrives */
+	const char *serial_wait;	/* see uart_set_wait; NULL: input flows */
 	const char *disks[2];		/* primary master, primary slave; NULL: empty */
+	struct disk_undo *disk_undo[2];	/* per disk: see disk_undo.h; NULL: none */
+	bool disk_replay;		/* replay the undo logs instead of recording */
 	int64_t rtc_start;		/* Unix time at modeled time 0; 0: 2000-01-01 */
 	/* Optional: called at the guest's debug-exit write, to stop the CPU. */
 	void (*on_exit)(void *opaque, uint32_t value);

@@ -179,7 +179,9 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 
 	struct pc_config pcc = {
 		.serial_out = cfg->serial_out, .serial_in = cfg->serial_in,
+		.serial_wait = cfg->serial_wait,
 		.disks = { cfg->disks[0], cfg->disks[1] },
+		.disk_undo = { cfg->disk_undo[0], cfg->disk_undo[1] }, .disk_replay = cfg->disk_replay,
 		.on_exit = on_debug_exit, .exit_opaque = vm,
 	};
 	struct intr_pin pin = { .set = vm_intr_pin, .cpu = vm };

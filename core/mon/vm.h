@@ -29,7 +29,10 @@ struct vm_config {
 	const char *cmdline;		/* --append, or NULL */
 	uint32_t mem_mib;
 	const char *disks[2];
+	struct disk_undo *disk_undo[2];	/* see struct pc_config */
+	bool disk_replay;
 	FILE *serial_out, *serial_in;
+	const char *serial_wait;	/* input line k after the k-th sighting; NULL */
 	const struct strategy *strategy;
 	struct cpu_config cpu;
 	uint64_t max_insns;		/* 0: no budget */

@@ -523,3 +523,71 @@ Test(ide, unusable_images)
 	cr_assert(strstr(err, image[1]) && strstr(err, "smaller than one 512-byte sector"),
 		  "%s", err);
 }
+
+/* The file's sector n, read past the device. */
+static void file_sector(unsigned img, uint32_t n, uint8_t *b)
+{
+	int fd = open(image[img], O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, b, IDE_SECTOR, (off_t)n * IDE_SECTOR), IDE_SECTOR);
+	close(fd);
+}
+
+/*
+ * A recording run writes through to the image and keeps what it
+ * overwrote; a replaying run then sees the image as it was before, and
+ * its own writes never reach the file.
+ */
+Test(ide, undo_record_then_replay)
+{
+	struct disk_undo undo = { 0 };
+	uint8_t w[IDE_SECTOR], b[IDE_SECTOR], orig[IDE_SECTOR];
+
+	ide_set_undo(&ide, 0, &undo, false);
+	memset(w, 0xee, sizeof(w));
+	ide.active = 0;
+	cr_assert_eq(ide_disk_io(&ide, w, 7, 1, true), 0);
+	memset(w, 0xdd, sizeof(w));
+	cr_assert_eq(ide_disk_io(&ide, w, 7, 1, true), 0, "a second write keeps the first original");
+	file_sector(0, 7, b);
+	cr_assert_arr_eq(b, w, IDE_SECTOR, "the recording run writes the image");
+	cr_assert_eq(undo.orig.n, 1);
+	ide_free(&ide);
+	phys_free(&mem);
+
+	cr_assert_eq(start(1), 0);
+	ide_set_undo(&ide, 0, &undo, true);
+	ide.active = 0;
+	fill_sector(orig, 7);
+	cr_assert_eq(ide_disk_io(&ide, b, 7, 1, false), 0);
+	cr_assert_arr_eq(b, orig, IDE_SECTOR, "the replay reads the original");
+	memset(w, 0x11, sizeof(w));
+	cr_assert_eq(ide_disk_io(&ide, w, 9, 1, true), 0);
+	cr_assert_eq(ide_disk_io(&ide, b, 9, 1, false), 0);
+	cr_assert_arr_eq(b, w, IDE_SECTOR, "the replay reads its own write");
+	file_sector(0, 9, b);
+	fill_sector(orig, 9);
+	cr_assert_arr_eq(b, orig, IDE_SECTOR, "the replay leaves the image alone");
+	disk_undo_free(&undo);
+}
+
+/* The sector map keeps every sector through its growth. */
+Test(ide, sector_map_growth)
+{
+	struct sector_map m = { 0 };
+
+	for (uint64_t lba = 0; lba < 5000; lba++) {
+		uint8_t *s = sector_map_put(&m, lba * 977 + (lba << 33));
+		cr_assert_not_null(s);
+		memset(s, (int)(lba & 0xff), DISK_SECTOR);
+	}
+	cr_assert_eq(m.n, 5000);
+	for (uint64_t lba = 0; lba < 5000; lba++) {
+		const uint8_t *s = sector_map_get(&m, lba * 977 + (lba << 33));
+		cr_assert_not_null(s);
+		cr_assert_eq(s[0], lba & 0xff);
+		cr_assert_eq(s[DISK_SECTOR - 1], lba & 0xff);
+	}
+	cr_assert_null(sector_map_get(&m, 1));
+	sector_map_free(&m);
+}
