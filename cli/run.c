@@ -5,10 +5,14 @@
  * is also what `vmmsim matrix` collects from its workers.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/workloads.h"
@@ -17,6 +21,7 @@
 #include "core/mon/model.h"
 #include "core/mon/stats.h"
 #include "core/mon/vm.h"
+#include "core/dev/uart.h"
 #include "strategies/shadow/shadow.h"
 
 #define DEFAULT_MEM_MIB 64
@@ -30,7 +35,7 @@ struct run_opts {
 	const char *append;
 	const char *disks[2];
 	int ndisks;
-	const char *json, *trace, *serial_in;
+	const char *json, *trace, *serial_in, *serial_wait;
 	const char *cost;
 	uint64_t mem_mib, max_insns, shadow_roots;
 	bool quiet, no_baseline;
@@ -51,7 +56,10 @@ static void run_usage(FILE *f)
 		"      --cost MODEL    cost model: a name (vmmsim list costs) or an .ini file; default era2006\n"
 		"      --max-insns N   stop a guest after N instructions, exit status 3; default %llu, 0: none\n"
 		"      --no-baseline   do not also run the guest natively to report the overhead\n"
-		"      --serial-in F   bytes the guest's COM1 receives (F '-': standard input)\n"
+		"      --serial-in F   bytes the guest's COM1 receives, paced at its baud rate and never\n"
+		"                      overrun (F '-': standard input; a terminal is read key by key)\n"
+		"      --serial-wait S send --serial-in line k only after the guest has printed S (up to\n"
+		"                      %d bytes, e.g. a shell prompt '$ ') for the k-th time\n"
 		"      --shadow-roots N  shadow page directories cached across CR3 switches; default 8\n"
 		"      --json FILE     write the summary, configuration and all counters as JSON\n"
 		"      --trace FILE    write one line per monitor exit\n"
@@ -59,12 +67,12 @@ static void run_usage(FILE *f)
 		"Guest serial output goes to stdout, the run summary to stderr.\n"
 		"Exit status: 0 guest exited (debug-exit port) or halted cleanly; 2 bad usage or input;\n"
 		"3 the guest wedged (triple fault, budget spent, unsupported mode), with a register dump.\n",
-		DEFAULT_MEM_MIB, DEFAULT_MAX_INSNS);
+		DEFAULT_MEM_MIB, DEFAULT_MAX_INSNS, UART_WAIT_MAX);
 }
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
-	enum { O_MEM = 256, O_DISK, O_APPEND, O_ISA, O_MAX, O_JSON, O_TRACE, O_SERIAL_IN, O_COST,
+	enum { O_MEM = 256, O_DISK, O_APPEND, O_ISA, O_MAX, O_JSON, O_TRACE, O_SERIAL_IN, O_SERIAL_WAIT, O_COST,
 	       O_NO_BASELINE, O_ROOTS };
 	static const struct option longs[] = {
 		{ "workload", required_argument, 0, 'w' }, { "strategy", required_argument, 0, 's' },
@@ -73,6 +81,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "max-insns", required_argument, 0, O_MAX }, { "json", required_argument, 0, O_JSON },
 		{ "trace", required_argument, 0, O_TRACE },
 		{ "serial-in", required_argument, 0, O_SERIAL_IN },
+		{ "serial-wait", required_argument, 0, O_SERIAL_WAIT },
 		{ "cost", required_argument, 0, O_COST },
 		{ "no-baseline", no_argument, 0, O_NO_BASELINE },
 		{ "shadow-roots", required_argument, 0, O_ROOTS },
@@ -95,6 +104,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_JSON: o->json = optarg; break;
 		case O_TRACE: o->trace = optarg; break;
 		case O_SERIAL_IN: o->serial_in = optarg; break;
+		case O_SERIAL_WAIT:
+			if (!*optarg || strlen(optarg) > UART_WAIT_MAX)
+				return usage_error("run", "--serial-wait: give 1 to %d bytes",
+						   UART_WAIT_MAX);
+			o->serial_wait = optarg;
+			break;
 		case O_COST: o->cost = optarg; break;
 		case O_NO_BASELINE: o->no_baseline = true; break;
 		case O_DISK:
@@ -129,6 +144,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return usage_error("run", "no workload: give -w NAME or -w FILE.elf");
 	if (strcmp(o->isa, "x86") && strcmp(o->isa, "virtualizable"))
 		return usage_error("run", "--isa %s: use x86 or virtualizable", o->isa);
+	if (o->serial_wait && !o->serial_in)
+		return usage_error("run", "--serial-wait needs --serial-in (the input it paces)");
 	return 0;
 }
 
@@ -330,6 +347,52 @@ static void write_json(FILE *f, const struct run_report *rep, const struct stats
 	json_end(&j);
 }
 
+/* What a baseline run needs to start where the run did. */
+struct replay {
+	struct disk_undo undo[2];
+	off_t in_start;		/* serial input offset; -1: not a seekable file */
+};
+
+/* An interactive terminal as the guest's serial line: keys go to the
+ * guest as typed (no line editing, no echo: the guest echoes), ^C still
+ * stops vmmsim; the terminal is restored on every way out. */
+static struct termios tty_saved;
+static bool tty_raw;
+
+static void tty_restore(void)
+{
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+	tty_raw = false;
+}
+
+static void tty_signal(int sig)
+{
+	tty_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void tty_make_raw(void)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &tty_saved))
+		return;
+	t = tty_saved;
+	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
+	t.c_iflag &= ~(tcflag_t)(ICRNL | INLCR | IXON);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t))
+		return;
+	tty_raw = true;
+	atexit(tty_restore);
+	signal(SIGINT, tty_signal);
+	signal(SIGTERM, tty_signal);
+	signal(SIGHUP, tty_signal);
+}
+
 static FILE *open_out(const char *path, const char *what)
 {
 	FILE *f = fopen(path, "w");
@@ -338,19 +401,37 @@ static FILE *open_out(const char *path, const char *what)
 	return f;
 }
 
-/* The same guest natively, quietly, for the overhead figure. */
-static void run_baseline(const struct vm_config *cfg, struct run_report *rep)
+/*
+ * The same guest natively, quietly, for the overhead figure: from the same
+ * serial input (read again from where the run started) and the same disks
+ * (the run's undo logs give back what it overwrote; see disk_undo.h).
+ */
+static void run_baseline(const struct vm_config *cfg, const struct replay *rp,
+			 struct run_report *rep)
 {
 	struct vm_config b = *cfg;
 	char err[256];
-	FILE *null = fopen("/dev/null", "w");
 
+	for (unsigned i = 0; i < 2; i++) {
+		if (rp->undo[i].overflow) {
+			rep->baseline_error = "the guest overwrote more disk than can be kept "
+					      "to replay";
+			return;
+		}
+	}
+	if (cfg->serial_in) {
+		if (rp->in_start < 0 || fseeko(cfg->serial_in, rp->in_start, SEEK_SET)) {
+			rep->baseline_error = "the serial input cannot be read a second time";
+			return;
+		}
+		clearerr(cfg->serial_in);
+	}
+	FILE *null = fopen("/dev/null", "w");
 	b.strategy = strategy_find("native");
 	b.serial_out = null;
 	b.trace = NULL;
 	b.cpu.isa_virtualizable = false;
-	if (cfg->serial_in)
-		b.serial_in = NULL;	/* the input file was consumed by the real run */
+	b.disk_replay = true;
 	struct vm *vm = vm_create(&b, err, sizeof(err));
 	if (vm) {
 		struct vm_result r;
@@ -404,6 +485,7 @@ int cmd_run(int argc, char **argv)
 	cfg.cpu.isa_virtualizable = !strcmp(o.isa, "virtualizable");
 
 	FILE *json = NULL, *serial_in = NULL;
+	struct replay rp = { .in_start = -1 };
 	rc = EXIT_USAGE;
 	shadow_roots_config = (unsigned)o.shadow_roots;
 	if (o.serial_in && !strcmp(o.serial_in, "-"))
@@ -413,6 +495,17 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	cfg.serial_in = serial_in;
+	cfg.serial_wait = o.serial_wait;
+	if (serial_in) {
+		struct stat sb;
+		if (!fstat(fileno(serial_in), &sb) && S_ISREG(sb.st_mode))
+			rp.in_start = ftello(serial_in);
+		if (isatty(fileno(serial_in)))
+			tty_make_raw();
+	}
+	bool baseline = strcmp(st->name, "native") && !o.no_baseline;
+	for (unsigned i = 0; i < 2 && baseline; i++)
+		cfg.disk_undo[i] = &rp.undo[i];
 	if (o.trace && !(cfg.trace = open_out(o.trace, "--trace")))
 		goto out;
 	if (o.json && !(json = open_out(o.json, "--json")))
@@ -428,8 +521,8 @@ int cmd_run(int argc, char **argv)
 	fflush(stdout);
 	model_compute(rep.vm, &cost, &rep.mod);
 	bool wedged = rep.r.outcome != VM_EXITED && rep.r.outcome != VM_HALTED;
-	if (strcmp(st->name, "native") && !o.no_baseline && !wedged)
-		run_baseline(&cfg, &rep);
+	if (baseline && !wedged)
+		run_baseline(&cfg, &rp, &rep);
 
 	if (!o.quiet || wedged)
 		print_summary(stderr, &rep);
@@ -451,6 +544,9 @@ out:
 		fclose(cfg.trace);
 	if (serial_in && serial_in != stdin)
 		fclose(serial_in);
+	tty_restore();
+	for (unsigned i = 0; i < 2; i++)
+		disk_undo_free(&rp.undo[i]);
 	cost_free(&cost);
 	return rc;
 }

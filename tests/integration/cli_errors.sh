@@ -50,6 +50,10 @@ expect 2 "bad.ini:4: native.insn" -- run -w compute --cost "$tmp/bad.ini"
 expect 2 "given twice"		-- run -w compute --cost "$tmp/twice.ini"
 expect 2 "nosuchmodel.ini"	-- run -w compute --cost nosuchmodel
 expect 2 "none.img"		-- run -w diskpio --disk "$tmp/none.img"
+expect 2 "--serial-in"		-- run -w compute --serial-in "$tmp/none.txt"
+expect 2 "needs --serial-in"	-- run -w compute --serial-wait '$ '
+expect 2 "--serial-wait: give 1 to 64" -- run -w compute --serial-in /dev/null \
+	--serial-wait "$(printf 'x%.0s' $(seq 65))"
 expect 2 "unknown list"		-- list everything
 # Wedged guests: status 3 with a register dump.
 expect 3 "triple fault"		-- run -w "$guests/conformance/triple.elf"
