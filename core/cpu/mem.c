@@ -211,6 +211,7 @@ static uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
 	if (pa <= c->phys->size - size)
 		return load_host((uintptr_t)(c->phys->ram + pa), size);
 	c->ctr.mmio_reads++;
+	c->ctr.lapic_accesses += (pa & PAGE_MASK) == APIC_BASE_DEFAULT;
 	return c->hooks.mmio_read ? c->hooks.mmio_read(c->hooks.platform, pa, size)
 				  : 0xffffffffu >> (32 - 8 * size);
 }
@@ -224,6 +225,7 @@ static void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t v)
 		return;
 	}
 	c->ctr.mmio_writes++;
+	c->ctr.lapic_accesses += (pa & PAGE_MASK) == APIC_BASE_DEFAULT;
 	if (c->hooks.mmio_write)
 		c->hooks.mmio_write(c->hooks.platform, pa, size, v);
 	cpu_kick(c);

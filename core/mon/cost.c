@@ -21,6 +21,7 @@ static const struct key keys[] = {
 	K("native", "walk_ref", native.walk_ref),
 	K("native", "exception", native.exception),
 	K("native", "io", native.io),
+	K("native", "lapic", native.lapic),
 	K("fullsim", "insn", fullsim.insn),
 	K("fullsim", "mem_access", fullsim.mem_access),
 	K("fullsim", "walk_ref", fullsim.walk_ref),

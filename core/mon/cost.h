@@ -32,7 +32,7 @@ struct cost_model {
 	char name[64];
 	char path[512];
 	double clock_ghz;
-	struct { double insn, walk_ref, exception, io; } native;
+	struct { double insn, walk_ref, exception, io, lapic; } native;
 	struct { double insn, mem_access, walk_ref; } fullsim;
 	double trap_exit, hwassist_exit;
 	double emulate[EXIT_COUNT];
