@@ -93,7 +93,8 @@ static const char *status_of_outcome(const struct mx_row *r, const char *outcome
 {
 	if (!outcome)
 		return "failed";
-	if (!strcmp(outcome, "exited") || !strcmp(outcome, "halted")) {
+	if (!strcmp(outcome, "exited") || !strcmp(outcome, "halted") ||
+	    !strcmp(outcome, "input-done")) {
 		if (r->diverged)
 			return "diverged";
 		return r->has_exit_value && r->exit_value ? "guest-fail" : "ok";

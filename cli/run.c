@@ -37,7 +37,7 @@ struct run_opts {
 	int ndisks;
 	const char *json, *trace, *serial_in, *serial_wait;
 	const char *cost;
-	uint64_t mem_mib, max_insns, shadow_roots;
+	uint64_t mem_mib, max_insns, shadow_roots, shadow_flood;
 	bool quiet, no_baseline;
 };
 
@@ -59,21 +59,25 @@ static void run_usage(FILE *f)
 		"      --serial-in F   bytes the guest's COM1 receives, paced at its baud rate and never\n"
 		"                      overrun (F '-': standard input; a terminal is read key by key)\n"
 		"      --serial-wait S send --serial-in line k only after the guest has printed S (up to\n"
-		"                      %d bytes, e.g. a shell prompt '$ ') for the k-th time\n"
+		"                      %d bytes, e.g. a shell prompt '$ ') for the k-th time; the S\n"
+		"                      after the last line ends the run (exit status 0)\n"
 		"      --shadow-roots N  shadow page directories cached across CR3 switches; default 8\n"
+		"      --shadow-flood N  stop shadowing a guest page table after N writes to it in a\n"
+		"                      row with no hidden fault between (write flood); default %d, 0: never\n"
 		"      --json FILE     write the summary, configuration and all counters as JSON\n"
 		"      --trace FILE    write one line per monitor exit\n"
 		"  -q, --quiet         no summary on stderr (errors only)\n"
 		"Guest serial output goes to stdout, the run summary to stderr.\n"
-		"Exit status: 0 guest exited (debug-exit port) or halted cleanly; 2 bad usage or input;\n"
+		"Exit status: 0 guest exited (debug-exit port), halted cleanly or came back to the\n"
+		"--serial-wait prompt after its input; 2 bad usage or input;\n"
 		"3 the guest wedged (triple fault, budget spent, unsupported mode), with a register dump.\n",
-		DEFAULT_MEM_MIB, DEFAULT_MAX_INSNS, UART_WAIT_MAX);
+		DEFAULT_MEM_MIB, DEFAULT_MAX_INSNS, UART_WAIT_MAX, SHADOW_FLOOD_DEFAULT);
 }
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_MEM = 256, O_DISK, O_APPEND, O_ISA, O_MAX, O_JSON, O_TRACE, O_SERIAL_IN, O_SERIAL_WAIT, O_COST,
-	       O_NO_BASELINE, O_ROOTS };
+	       O_NO_BASELINE, O_ROOTS, O_FLOOD };
 	static const struct option longs[] = {
 		{ "workload", required_argument, 0, 'w' }, { "strategy", required_argument, 0, 's' },
 		{ "mem", required_argument, 0, O_MEM }, { "disk", required_argument, 0, O_DISK },
@@ -85,12 +89,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "cost", required_argument, 0, O_COST },
 		{ "no-baseline", no_argument, 0, O_NO_BASELINE },
 		{ "shadow-roots", required_argument, 0, O_ROOTS },
+		{ "shadow-flood", required_argument, 0, O_FLOOD },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int ch;
 
 	*o = (struct run_opts){ .strategy = "native", .isa = "x86", .mem_mib = DEFAULT_MEM_MIB,
-				.max_insns = DEFAULT_MAX_INSNS, .cost = "era2006", .shadow_roots = 8 };
+				.max_insns = DEFAULT_MAX_INSNS, .cost = "era2006", .shadow_roots = 8,
+				.shadow_flood = SHADOW_FLOOD_DEFAULT };
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":w:s:qh", longs, NULL)) != -1) {
@@ -130,6 +136,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			    o->shadow_roots > 4096)
 				return usage_error("run", "--shadow-roots: '%s' is not a number from 1 "
 						   "to 4096", optarg);
+			break;
+		case O_FLOOD:
+			if (!parse_u64(optarg, &o->shadow_flood) || o->shadow_flood > 1024)
+				return usage_error("run", "--shadow-flood: '%s' is not a number from 0 "
+						   "to 1024", optarg);
 			break;
 		case ':':
 			return usage_error("run", "option %s needs a value", argv[optind - 1]);
@@ -265,6 +276,7 @@ static void write_json(FILE *f, const struct run_report *rep, const struct stats
 	json_str(&j, "append", o->append ? o->append : "");
 	json_u64(&j, "max_insns", o->max_insns);
 	json_u64(&j, "shadow_roots", o->shadow_roots);
+	json_u64(&j, "shadow_flood", o->shadow_flood);
 	json_arr(&j, "disks");
 	for (int d = 0; d < o->ndisks; d++)
 		json_str(&j, NULL, o->disks[d]);
@@ -438,7 +450,7 @@ static void run_baseline(const struct vm_config *cfg, const struct replay *rp,
 		struct modeled m;
 		vm_run(vm, &r);
 		model_compute(vm, cfg->cost, &m);
-		if (r.outcome == VM_EXITED || r.outcome == VM_HALTED) {
+		if (vm_finished(r.outcome)) {
 			rep->have_baseline = true;
 			rep->baseline_cycles = m.total;
 		} else {
@@ -488,6 +500,7 @@ int cmd_run(int argc, char **argv)
 	struct replay rp = { .in_start = -1 };
 	rc = EXIT_USAGE;
 	shadow_roots_config = (unsigned)o.shadow_roots;
+	shadow_flood_config = (unsigned)o.shadow_flood;
 	if (o.serial_in && !strcmp(o.serial_in, "-"))
 		serial_in = stdin;
 	else if (o.serial_in && !(serial_in = fopen(o.serial_in, "rb"))) {
@@ -520,7 +533,7 @@ int cmd_run(int argc, char **argv)
 	vm_run(rep.vm, &rep.r);
 	fflush(stdout);
 	model_compute(rep.vm, &cost, &rep.mod);
-	bool wedged = rep.r.outcome != VM_EXITED && rep.r.outcome != VM_HALTED;
+	bool wedged = !vm_finished(rep.r.outcome);
 	if (baseline && !wedged)
 		run_baseline(&cfg, &rp, &rep);
 

@@ -101,7 +101,7 @@ static int pc_build(struct pc_devices *pc, struct clock *clk, struct phys *phys,
 		return -1;
 	uart_firmware_state(&pc->com1);
 	if (cfg->serial_wait && *cfg->serial_wait &&
-	    uart_set_wait(&pc->com1, cfg->serial_wait)) {
+	    uart_set_wait(&pc->com1, cfg->serial_wait, cfg->on_input_done, cfg->exit_opaque)) {
 		snprintf(err, errlen, "serial wait string longer than %d bytes", UART_WAIT_MAX);
 		return -1;
 	}

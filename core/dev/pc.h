@@ -47,6 +47,8 @@ struct pc_config {
 	/* Optional: called at the guest's debug-exit write, to stop the CPU. */
 	void (*on_exit)(void *opaque, uint32_t value);
 	void *exit_opaque;
+	/* Optional: the guest printed serial_wait after the last input line. */
+	void (*on_input_done)(void *opaque);
 };
 
 /* A further receiver of ISA IRQ levels (tracing, tests), beside the PICs

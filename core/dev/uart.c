@@ -217,6 +217,23 @@ static uint8_t rbr_read(struct uart *u)
 	return c;
 }
 
+/* Every byte of a file's input has reached the guest (a terminal never
+ * runs dry: a person may type more). */
+static bool input_delivered(struct uart *u)
+{
+	if (!u->in || u->in_tty || u->rx_count)
+		return false;
+	if (!u->in_eof) {
+		int c = fgetc(u->in);
+		if (c != EOF) {
+			ungetc(c, u->in);
+			return false;
+		}
+		u->in_eof = true;
+	}
+	return true;
+}
+
 /* One character of output against the wait string. */
 static void wait_feed(struct uart *u, uint8_t c)
 {
@@ -228,7 +245,10 @@ static void wait_feed(struct uart *u, uint8_t c)
 	if (u->tail_len == u->wait_len && !memcmp(u->tail, u->wait, u->wait_len)) {
 		u->tail_len = 0;
 		u->wait_seen++;
-		rx_schedule(u);
+		if (u->on_input_done && input_delivered(u))
+			u->on_input_done(u->done_opaque);
+		else
+			rx_schedule(u);
 	}
 }
 
@@ -383,7 +403,7 @@ int uart_init(struct uart *u, struct clock *clk, const struct irq_line *irq,
 	return 0;
 }
 
-int uart_set_wait(struct uart *u, const char *s)
+int uart_set_wait(struct uart *u, const char *s, void (*done)(void *opaque), void *opaque)
 {
 	size_t n = strlen(s);
 
@@ -392,6 +412,8 @@ int uart_set_wait(struct uart *u, const char *s)
 	memcpy(u->wait, s, n);
 	u->wait_len = n;
 	u->tail_len = 0;
+	u->on_input_done = done;
+	u->done_opaque = opaque;
 	return 0;
 }
 

@@ -87,6 +87,8 @@ struct uart {
 	char wait[UART_WAIT_MAX], tail[UART_WAIT_MAX];
 	size_t wait_len, tail_len;
 	uint64_t wait_seen, lines_sent;
+	void (*on_input_done)(void *opaque);
+	void *done_opaque;
 };
 
 /* in may be NULL (nothing ever arrives); out may be NULL (output dropped). */
@@ -96,8 +98,10 @@ int uart_register(struct uart *u, struct bus *b, uint16_t base, const char *name
 		  char *err, size_t errlen);
 
 /* Holds each line of input until the guest has written s (1 to
- * UART_WAIT_MAX bytes, e.g. a shell prompt) once more; -1 if s is too long. */
-int uart_set_wait(struct uart *u, const char *s);
+ * UART_WAIT_MAX bytes, e.g. a shell prompt) once more; -1 if s is too long.
+ * Once a file's input is all delivered, the next s calls done (if not
+ * NULL): the guest is back at its prompt with nothing left to type. */
+int uart_set_wait(struct uart *u, const char *s, void (*done)(void *opaque), void *opaque);
 
 /* 115200 baud 8N1 with FIFOs on and OUT2 set, as SeaBIOS leaves COM1. */
 void uart_firmware_state(struct uart *u);

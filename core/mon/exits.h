@@ -69,6 +69,7 @@ struct exit_stat {
 	CTR(shadow_root_hits, "switches", "CR3 switches served from the shadow-root cache") \
 	CTR(shadow_root_misses, "switches", "CR3 switches that built a new shadow root") \
 	CTR(shadow_flushes, "flushes", "shadow page tables dropped")                   \
+	CTR(unshadowed, "pages", "guest page tables no longer shadowed after a write flood") \
 	CTR(injected_irqs, "events", "interrupts injected into the guest")             \
 	CTR(injected_exceptions, "events", "exceptions reflected into the guest")      \
 	CTR(diverged_popf, "insns", "POPF/IRET whose IF/IOPL change the deprivileged guest lost") \

@@ -115,6 +115,14 @@ static void on_debug_exit(void *opaque, uint32_t value)
 	cpu_request_stop(vm->cpu, CPU_STOP_REQUESTED, NULL);
 }
 
+static void on_input_done(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	vm->input_done = true;
+	cpu_request_stop(vm->cpu, CPU_STOP_REQUESTED, NULL);
+}
+
 static void load_seg(struct seg *s, const struct boot_seg *b)
 {
 	s->sel = b->selector;
@@ -182,7 +190,7 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 		.serial_wait = cfg->serial_wait,
 		.disks = { cfg->disks[0], cfg->disks[1] },
 		.disk_undo = { cfg->disk_undo[0], cfg->disk_undo[1] }, .disk_replay = cfg->disk_replay,
-		.on_exit = on_debug_exit, .exit_opaque = vm,
+		.on_exit = on_debug_exit, .exit_opaque = vm, .on_input_done = on_input_done,
 	};
 	struct intr_pin pin = { .set = vm_intr_pin, .cpu = vm };
 	if (pc_devices_init(&vm->pc, &vm->bus, &vm->clock, &vm->phys, &pcc, &pin, err, errlen))
@@ -233,6 +241,7 @@ const char *vm_outcome_name(enum vm_outcome o)
 {
 	static const char *const names[] = {
 		[VM_EXITED] = "exited", [VM_HALTED] = "halted", [VM_BUDGET] = "budget",
+		[VM_INPUT_DONE] = "input-done",
 		[VM_TRIPLE_FAULT] = "triple-fault", [VM_UNSUPPORTED] = "unsupported",
 	};
 	return names[o];
@@ -253,6 +262,12 @@ void vm_run(struct vm *vm, struct vm_result *res)
 
 	switch (why) {
 	case CPU_STOP_REQUESTED:
+		if (vm->input_done && !vm->exit_requested) {
+			res->outcome = VM_INPUT_DONE;
+			snprintf(res->msg, sizeof(res->msg), "the guest printed the --serial-wait "
+				 "string after the last input line");
+			break;
+		}
 		res->outcome = VM_EXITED;
 		res->exit_value = vm->exit_value;
 		snprintf(res->msg, sizeof(res->msg), "guest exit value %u", vm->exit_value);
@@ -281,6 +296,56 @@ void vm_run(struct vm *vm, struct vm_result *res)
 	}
 }
 
+/*
+ * The CGA text screen (0xb8000, 80x25, character and attribute bytes):
+ * a kernel that panics before its serial driver runs, or that only ever
+ * draws on the screen, leaves its last words there. Prints the rows from
+ * the first to the last that hold anything, or nothing for a blank screen.
+ */
+#define CGA_TEXT 0xb8000u
+#define CGA_COLS 80
+#define CGA_ROWS 25
+
+static bool cga_row_blank(const uint8_t *row)
+{
+	for (unsigned x = 0; x < CGA_COLS; x++)
+		if (row[2 * x] != 0 && row[2 * x] != ' ')
+			return false;
+	return true;
+}
+
+static void cga_dump(const struct vm *vm, FILE *f)
+{
+	if (vm->phys.guest_size < CGA_TEXT + 2 * CGA_COLS * CGA_ROWS)
+		return;
+	const uint8_t *scr = vm->phys.ram + CGA_TEXT;
+	int first = -1, last = -1;
+
+	for (int y = 0; y < CGA_ROWS; y++) {
+		if (!cga_row_blank(scr + 2 * CGA_COLS * y)) {
+			if (first < 0)
+				first = y;
+			last = y;
+		}
+	}
+	if (first < 0)
+		return;
+	fprintf(f, "CGA text screen (0xb8000), rows %d-%d:\n", first, last);
+	for (int y = first; y <= last; y++) {
+		const uint8_t *row = scr + 2 * CGA_COLS * y;
+		char line[CGA_COLS + 1];
+		int n = 0;
+		for (unsigned x = 0; x < CGA_COLS; x++) {
+			uint8_t ch = row[2 * x];
+			line[x] = ch >= 0x20 && ch < 0x7f ? (char)ch : ch ? '?' : ' ';
+			if (line[x] != ' ')
+				n = (int)x + 1;
+		}
+		line[n] = 0;
+		fprintf(f, "  |%s\n", line);
+	}
+}
+
 void vm_dump(struct vm *vm, FILE *f)
 {
 	if (vm->strat && vm->strat->cpu && vm->strat->cpu->dump) {
@@ -291,6 +356,7 @@ void vm_dump(struct vm *vm, FILE *f)
 		fprintf(f, "CPU:\n");
 	}
 	cpu_dump(vm->cpu, f);
+	cga_dump(vm, f);
 }
 
 void vm_insns_by_vcpl(struct vm *vm, uint64_t out[4])

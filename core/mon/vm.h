@@ -43,6 +43,7 @@ struct vm_config {
 enum vm_outcome {
 	VM_EXITED,		/* the guest wrote the debug-exit port */
 	VM_HALTED,		/* HLT that nothing can wake: a clean halt */
+	VM_INPUT_DONE,		/* back at the --serial-wait prompt, input all sent */
 	VM_BUDGET,		/* --max-insns spent */
 	VM_TRIPLE_FAULT,
 	VM_UNSUPPORTED,		/* the guest left what is modelled */
@@ -85,7 +86,7 @@ struct vm {
 	bool (*intr_gate)(struct vm *vm);
 	/* Modeled cycles of exits, accumulated by exit_account. */
 	double cyc_transitions, cyc_emulation, cyc_shadow;
-	bool exit_requested;
+	bool exit_requested, input_done;
 	uint32_t exit_value;
 };
 
@@ -106,6 +107,12 @@ void vm_collect_stats(struct vm *vm, struct stats *s);
 /* The guest ended badly: both CPU views (virtual, if a monitor runs, and
  * physical) for the status-3 report. */
 void vm_dump(struct vm *vm, FILE *f);
+
+/* The guest ended its run itself, as opposed to wedging. */
+static inline bool vm_finished(enum vm_outcome o)
+{
+	return o == VM_EXITED || o == VM_HALTED || o == VM_INPUT_DONE;
+}
 
 const char *vm_outcome_name(enum vm_outcome o);
 

@@ -21,6 +21,14 @@
  *   (MMU_PF_STEP), then compares the page with a snapshot and invalidates
  *   the shadow entries of the entries that changed (lazy resync: they are
  *   refilled by the next hidden fault).
+ * - Write floods: a traced page written again and again with no hidden
+ *   fault in between is being reused as data (a kernel zeroing or filling
+ *   a freed page table). After --shadow-flood such writes in a row the
+ *   monitor stops shadowing it: the shadow tables that mirror it are
+ *   dropped and the page is mapped writable; if the guest uses it as a page
+ *   table again, the next fill mirrors and traces it anew. (KVM's "write
+ *   flooding" heuristic; never for the current root's directory or a page
+ *   the CPU strategy traces.)
  * - Isolation: shadow entries only ever map guest RAM; the top page-
  *   directory slot maps the monitor's own window, supervisor-only, which
  *   the CPU strategy protects with segment limits (guest mappings there are
@@ -74,6 +82,8 @@ struct shadow {
 	uint32_t mode;		/* guest CR0.PG/WP, CR4.PSE/PGE the shadows were built for */
 	uint32_t last_lin, last_err, repeats;	/* the same hidden fault over and over */
 	uint64_t last_insns;			/* ... with no instruction retired */
+	uint32_t flood_gpfn;			/* traced page last written ... */
+	unsigned flood_n;			/* ... this many times in a row */
 	bool stepping;
 	uint32_t step_slot, step_gpfn;
 	uint8_t snap[PAGE_SIZE];
@@ -392,6 +402,8 @@ static enum mmu_pf sh_page_fault(struct vm *vm, uint32_t lin, uint32_t err, uint
 	}
 	enum mmu_pf rc = fill(vm, sh, lin, err & PF_ERR_W, err & PF_ERR_U, guest_err);
 
+	if (rc != MMU_PF_STEP)
+		sh->flood_n = 0;	/* the guest went on to other work */
 	if (rc == MMU_PF_HIDDEN) {
 		vm->ctr.hidden_faults++;
 		exit_account(vm, EXIT_SHADOW_HIDDEN_PF,
@@ -400,6 +412,42 @@ static enum mmu_pf sh_page_fault(struct vm *vm, uint32_t lin, uint32_t err, uint
 			     "lin=%#x error=%#x", lin, err);
 	}
 	return rc;
+}
+
+/*
+ * Stops shadowing gpfn (see "Write floods" above): drops every shadow
+ * table mirroring it. Returns the tables dropped, 0 when it must stay.
+ */
+static unsigned unshadow(struct vm *vm, struct shadow *sh, uint32_t gpfn)
+{
+	struct u32list *l = u32map_get(&sh->mirrors, gpfn);
+	unsigned n = 0;
+	bool flush = false;
+
+	for (uint32_t k = 0; l && k < l->n; k++) {
+		const struct sh_page *p = &sh->pg[l->v[k]];
+		if (l->v[k] == 0 || (p->kind == PG_PD && current_root(sh, p->root)))
+			return 0;
+	}
+	while ((l = u32map_get(&sh->mirrors, gpfn)) && l->n) {
+		uint32_t idx = l->v[l->n - 1];
+		struct sh_page *p = &sh->pg[idx];
+		struct sh_root *r = &sh->roots[p->root];
+		flush |= current_root(sh, p->root);
+		if (p->kind == PG_PD) {
+			drop_root(vm, sh, r);
+		} else if (p->kind == PG_PT && r->pt[p->pde] == idx) {
+			drop_pt(vm, sh, r, p->pde);
+			vm->ctr.shadow_flushes++;
+		} else {
+			pool_free(sh, idx);
+		}
+		n++;
+	}
+	if (flush)
+		cpu_write_cr3(vm->cpu, vm->cpu->cr3);
+	vm->ctr.unshadowed++;
+	return n;
 }
 
 static void sh_step_done(struct vm *vm)
@@ -427,10 +475,20 @@ static void sh_step_done(struct vm *vm)
 			synced += invalidate_entry(vm, sh, sh->step_gpfn, k);
 	vm->ctr.traced_writes++;
 	vm->ctr.shadow_syncs += synced;
+	if (sh->step_gpfn != sh->flood_gpfn) {
+		sh->flood_gpfn = sh->step_gpfn;
+		sh->flood_n = 0;
+	}
+	unsigned dropped = 0;
+	if (shadow_flood_config && ++sh->flood_n >= shadow_flood_config) {
+		dropped = unshadow(vm, sh, sh->step_gpfn);
+		sh->flood_n = 0;
+	}
 	exit_account(vm, EXIT_SHADOW_PTE_WRITE,
 		     vm->cfg.cost ? vm->cfg.cost->shadow.pte_write +
-					    synced * vm->cfg.cost->shadow.sync_entry : 0,
-		     "page=%#x entries_resynced=%u", sh->step_gpfn << PAGE_SHIFT, synced);
+					    (synced + dropped) * vm->cfg.cost->shadow.sync_entry : 0,
+		     "page=%#x entries_resynced=%u tables_dropped=%u",
+		     sh->step_gpfn << PAGE_SHIFT, synced, dropped);
 }
 
 static void sh_paging_changed(struct vm *vm)
@@ -473,6 +531,7 @@ static void sh_trace(struct vm *vm, uint32_t gpfn, bool on)
 /* ---- attach ---- */
 
 unsigned shadow_roots_config = 8;
+unsigned shadow_flood_config = SHADOW_FLOOD_DEFAULT;
 
 static int sh_attach(struct vm *vm, char *err, size_t errlen)
 {

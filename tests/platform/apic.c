@@ -17,6 +17,9 @@
  *  5. With "rx" on the command line: a line read from COM1 by receive
  *     interrupts. With "ide": sector 0 of the primary master and slave
  *     read by PIO with IRQ14 through the I/O APIC.
+ *  6. With "wedge": a panic as a teaching kernel shows one, on the CGA
+ *     screen only, then a spin with interrupts off (vmmsim's budget ends
+ *     it and the register dump shows the screen).
  */
 #include "apic.h"
 
@@ -296,11 +299,25 @@ static void phase_ide(void)
 	ioapic_route(apic_mp.isa_pin[14], IOART_MASKED | VEC_IDE);
 }
 
+static void __attribute__((noreturn)) wedge(void)
+{
+	static const char msg[] = "panic: the apic kernel wedged on purpose";
+	volatile u16 *cga = (volatile u16 *)0xb8000;
+
+	for (unsigned i = 0; msg[i]; i++)
+		cga[3 * 80 + i] = (u16)(0x0700 | (u8)msg[i]);
+	__asm__ volatile("cli");
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+}
+
 void plat_main(u32 magic, u32 mbi)
 {
 	plat_mbi = magic == 0x2badb002 ? mbi : 0;
 	plat_setup();
 	plat_printf("platform apic\n");
+	if (plat_cmdline_has("wedge"))
+		wedge();
 	if (plat_mp_parse(&apic_mp))
 		plat_done("platform apic");
 	show_firmware_state();

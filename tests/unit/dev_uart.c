@@ -228,11 +228,20 @@ Test(uart, no_overrun_from_input)
 	}
 }
 
-/* With a wait string, input line k arrives only after the k-th sighting. */
+static int input_done;
+
+static void on_done(void *opaque)
+{
+	(*(int *)opaque)++;
+}
+
+/* With a wait string, input line k arrives only after the k-th sighting;
+ * the sighting after the last line says the input is done. */
 Test(uart, wait_for_prompt)
 {
 	start(input("ab\ncd\n"));
-	cr_assert_eq(uart_set_wait(&uart, "$ "), 0);
+	input_done = 0;
+	cr_assert_eq(uart_set_wait(&uart, "$ ", on_done, &input_done), 0);
 	uint64_t t = uart_char_ns(&uart);
 	at(20 * t);
 	cr_assert_eq(uart.rx_count, 0, "nothing before the prompt");
@@ -252,6 +261,14 @@ Test(uart, wait_for_prompt)
 	at(insns + 20 * t);
 	cr_assert_eq(uart.rx_count, 3);
 	cr_assert_eq(in(UART_RBR), 'c');
+	out(UART_THR, '$');
+	out(UART_THR, ' ');
+	cr_assert_eq(input_done, 0, "the last line is not read yet");
+	in(UART_RBR);
+	in(UART_RBR);
+	out(UART_THR, '$');
+	out(UART_THR, ' ');
+	cr_assert_eq(input_done, 1, "back at the prompt with nothing left to send");
 }
 
 /* A wait string longer than the window is refused. */
@@ -261,7 +278,7 @@ Test(uart, wait_too_long)
 	memset(s, 'x', sizeof(s) - 1);
 	s[sizeof(s) - 1] = 0;
 	start(NULL);
-	cr_assert_eq(uart_set_wait(&uart, s), -1);
+	cr_assert_eq(uart_set_wait(&uart, s, NULL, NULL), -1);
 	s[UART_WAIT_MAX] = 0;
-	cr_assert_eq(uart_set_wait(&uart, s), 0);
+	cr_assert_eq(uart_set_wait(&uart, s, NULL, NULL), 0);
 }
