@@ -39,7 +39,8 @@
 	X(SHADOW_PTE_WRITE, 105, "guest write to a traced page-table page")             \
 	X(SENSITIVE, 106, "sensitive instruction trapped (virtualizable ISA)")          \
 	X(MMIO, 107, "MMIO access emulated by the monitor")                             \
-	X(BT_CALLOUT, 108, "binary translator callout")
+	X(BT_CALLOUT, 108, "binary translator callout")                                 \
+	X(DESC_TABLE_WRITE, 109, "guest write to a traced GDT/LDT page")
 
 enum exit_reason {
 #define X(name, num, desc) EXIT_##name,
@@ -65,6 +66,7 @@ struct exit_stat {
 	CTR(guest_faults, "faults", "page faults reflected into the guest")            \
 	CTR(hidden_faults, "faults", "hidden page faults (shadow misses) filled")      \
 	CTR(traced_writes, "writes", "guest writes to traced page-table pages")        \
+	CTR(desc_traced_writes, "writes", "guest writes to traced GDT/LDT pages (not page tables)") \
 	CTR(shadow_syncs, "entries", "shadow entries built or updated from the guest") \
 	CTR(shadow_root_hits, "switches", "CR3 switches served from the shadow-root cache") \
 	CTR(shadow_root_misses, "switches", "CR3 switches that built a new shadow root") \

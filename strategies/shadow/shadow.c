@@ -473,6 +473,15 @@ static void sh_step_done(struct vm *vm)
 	for (unsigned k = 0; k < 1024; k++)
 		if (now[k] != old[k])
 			synced += invalidate_entry(vm, sh, sh->step_gpfn, k);
+	/* A page traced for the CPU strategy's descriptor tables alone: the
+	 * write is no page-table write (it may not touch a descriptor either,
+	 * when the tables share their page with other data). */
+	const struct u32list *l = u32map_get(&sh->mirrors, sh->step_gpfn);
+	if (l && l->n == 1 && l->v[0] == 0) {
+		vm->ctr.desc_traced_writes++;
+		exit_account(vm, EXIT_DESC_TABLE_WRITE, 0, "page=%#x", sh->step_gpfn << PAGE_SHIFT);
+		return;
+	}
 	vm->ctr.traced_writes++;
 	vm->ctr.shadow_syncs += synced;
 	if (sh->step_gpfn != sh->flood_gpfn) {
