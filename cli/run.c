@@ -57,7 +57,8 @@ static void run_usage(FILE *f)
 		"      --max-insns N   stop a guest after N instructions, exit status 3; default %llu, 0: none\n"
 		"      --no-baseline   do not also run the guest natively to report the overhead\n"
 		"      --serial-in F   bytes the guest's COM1 receives, paced at its baud rate and never\n"
-		"                      overrun (F '-': standard input; a terminal is read key by key)\n"
+		"                      overrun (F '-': standard input); default: the terminal, key by\n"
+		"                      key, when standard input is one, else nothing\n"
 		"      --serial-wait S send --serial-in line k only after the guest has printed S (up to\n"
 		"                      %d bytes, e.g. a shell prompt '$ ') for the k-th time; the S\n"
 		"                      after the last line ends the run (exit status 0)\n"
@@ -363,6 +364,7 @@ static void write_json(FILE *f, const struct run_report *rep, const struct stats
 struct replay {
 	struct disk_undo undo[2];
 	off_t in_start;		/* serial input offset; -1: not a seekable file */
+	bool tty;		/* the input is an interactive terminal */
 };
 
 /* An interactive terminal as the guest's serial line: keys go to the
@@ -431,7 +433,9 @@ static void run_baseline(const struct vm_config *cfg, const struct replay *rp,
 			return;
 		}
 	}
-	if (cfg->serial_in) {
+	if (cfg->serial_in && rp->tty && !rep->vm->pc.com1.rx_bytes) {
+		b.serial_in = NULL;	/* nobody typed: the same as no input */
+	} else if (cfg->serial_in) {
 		if (rp->in_start < 0 || fseeko(cfg->serial_in, rp->in_start, SEEK_SET)) {
 			rep->baseline_error = "the serial input cannot be read a second time";
 			return;
@@ -506,6 +510,8 @@ int cmd_run(int argc, char **argv)
 	else if (o.serial_in && !(serial_in = fopen(o.serial_in, "rb"))) {
 		usage_error("run", "--serial-in %s: cannot open", o.serial_in);
 		goto out;
+	} else if (!o.serial_in && isatty(STDIN_FILENO)) {
+		serial_in = stdin;	/* interactive: the terminal types into COM1 */
 	}
 	cfg.serial_in = serial_in;
 	cfg.serial_wait = o.serial_wait;
@@ -513,7 +519,8 @@ int cmd_run(int argc, char **argv)
 		struct stat sb;
 		if (!fstat(fileno(serial_in), &sb) && S_ISREG(sb.st_mode))
 			rp.in_start = ftello(serial_in);
-		if (isatty(fileno(serial_in)))
+		rp.tty = isatty(fileno(serial_in));
+		if (rp.tty)
 			tty_make_raw();
 	}
 	bool baseline = strcmp(st->name, "native") && !o.no_baseline;
