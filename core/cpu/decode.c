@@ -334,7 +334,58 @@ bool decode_one(struct cpu *c, struct insn *out, const uint8_t *buf, unsigned av
 	return ZYAN_SUCCESS(st);
 }
 
+/*
+ * A monitor decodes the instruction behind every exit; the same few
+ * instructions (a kernel's CLI, its device register reads) exit again and
+ * again. Their decoded forms are kept, keyed by the bytes themselves, so
+ * the cache can never be stale: decoding is a function of the bytes.
+ */
+#define EMU_CACHE_SLOTS 1024
+#define EMU_KEY_BYTES	15
+
+struct emu_cache_slot {
+	uint8_t key[EMU_KEY_BYTES];
+	uint8_t avail;		/* 0: empty */
+	bool code32;
+	struct emu_insn e;
+};
+
+static struct emu_cache_slot emu_cache[EMU_CACHE_SLOTS];
+
+static unsigned emu_hash(const uint8_t *buf, unsigned n, bool code32)
+{
+	uint32_t h = 2166136261u ^ code32;
+
+	for (unsigned k = 0; k < n; k++)
+		h = (h ^ buf[k]) * 16777619u;
+	return (h ^ h >> 15) & (EMU_CACHE_SLOTS - 1);
+}
+
+static bool emu_decode_uncached(const uint8_t *buf, unsigned avail, bool code32,
+				struct emu_insn *out);
+
 bool emu_decode(const uint8_t *buf, unsigned avail, bool code32, struct emu_insn *out)
+{
+	unsigned n = avail < EMU_KEY_BYTES ? avail : EMU_KEY_BYTES;
+	struct emu_cache_slot *s = &emu_cache[emu_hash(buf, n, code32)];
+
+	if (n && s->avail == n && s->code32 == code32 && !memcmp(s->key, buf, n)) {
+		*out = s->e;
+		return true;
+	}
+	if (!emu_decode_uncached(buf, avail, code32, out))
+		return false;
+	if (n) {
+		memcpy(s->key, buf, n);
+		s->avail = (uint8_t)n;
+		s->code32 = code32;
+		s->e = *out;
+	}
+	return true;
+}
+
+static bool emu_decode_uncached(const uint8_t *buf, unsigned avail, bool code32,
+				struct emu_insn *out)
 {
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];

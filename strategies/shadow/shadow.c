@@ -470,9 +470,14 @@ static void sh_step_done(struct vm *vm)
 				cpu_invlpg(vm->cpu, (uint32_t)sh->pg[idx].pde << 22 | i << 12);
 		}
 	}
-	for (unsigned k = 0; k < 1024; k++)
-		if (now[k] != old[k])
-			synced += invalidate_entry(vm, sh, sh->step_gpfn, k);
+	/* One store changes a few bytes: find them a cache line at a time. */
+	for (unsigned line = 0; line < 1024; line += 16) {
+		if (!memcmp(now + line, old + line, 64))
+			continue;
+		for (unsigned k = line; k < line + 16; k++)
+			if (now[k] != old[k])
+				synced += invalidate_entry(vm, sh, sh->step_gpfn, k);
+	}
 	/* A page traced for the CPU strategy's descriptor tables alone: the
 	 * write is no page-table write (it may not touch a descriptor either,
 	 * when the tables share their page with other data). */
