@@ -6,7 +6,7 @@
 
 #include "core/mon/vm.h"
 
-static double exit_cost(const struct vm *vm)
+double model_exit_cycles(const struct vm *vm)
 {
 	const struct strategy *st = vm->strat;
 	const struct cost_model *m = vm->cfg.cost;
@@ -21,7 +21,7 @@ static double exit_cost(const struct vm *vm)
 void exit_account(struct vm *vm, enum exit_reason r, double extra, const char *fmt, ...)
 {
 	const struct cost_model *m = vm->cfg.cost;
-	double transition = exit_cost(vm), emul = m ? m->emulate[r] : 0;
+	double transition = vm->exit_cycles, emul = m ? m->emulate[r] : 0;
 	double cycles = transition + emul + extra;
 	struct exit_stat *e = &vm->ctr.exit[r];
 

@@ -25,6 +25,8 @@ struct modeled {
 	double total;
 };
 
+/* One round trip into the monitor under vm's strategy and cost model. */
+double model_exit_cycles(const struct vm *vm);
 void model_compute(const struct vm *vm, const struct cost_model *m, struct modeled *out);
 
 /* One exit of reason r, with extra modeled work (shadow) on top of the

@@ -12,6 +12,7 @@
 
 #include "core/cpu/seg.h"
 #include "core/mon/hostperf.h"
+#include "core/mon/model.h"
 #include "core/mon/stats.h"
 
 #define VM_MIN_MIB 2
@@ -164,6 +165,7 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 	}
 	vm->cfg = *cfg;
 	vm->strat = st;
+	vm->exit_cycles = model_exit_cycles(vm);
 	if (cfg->mem_mib < VM_MIN_MIB || cfg->mem_mib > VM_MAX_MIB) {
 		snprintf(err, errlen, "--mem %u: guest RAM must be %u to %u MiB", cfg->mem_mib,
 			 VM_MIN_MIB, VM_MAX_MIB);

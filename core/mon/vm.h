@@ -86,6 +86,7 @@ struct vm {
 	bool (*intr_gate)(struct vm *vm);
 	/* Modeled cycles of exits, accumulated by exit_account. */
 	double cyc_transitions, cyc_emulation, cyc_shadow;
+	double exit_cycles;		/* model_exit_cycles, fixed for the run */
 	bool exit_requested, input_done;
 	uint32_t exit_value;
 };
