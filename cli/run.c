@@ -51,7 +51,8 @@ static void run_usage(FILE *f)
 		"  -s, --strategy S    virtualization strategy (vmmsim list strategies); default native\n"
 		"      --mem MIB       guest RAM in MiB (2-3072); default %d\n"
 		"      --disk IMG      raw disk image: primary master, then (given twice) slave\n"
-		"      --append STR    kernel command line (the guest sees 'FILE STR', as on QEMU)\n"
+		"      --append STR    kernel command line: the guest sees 'FILE STR' as on QEMU\n"
+		"                      ('NAME.elf STR' for a workload given by name)\n"
 		"      --isa ISA       x86 (default) or virtualizable: sensitive instructions trap at CPL > 0\n"
 		"      --cost MODEL    cost model: a name (vmmsim list costs) or an .ini file; default era2006\n"
 		"      --max-insns N   stop a guest after N instructions, exit status 3; default %llu, 0: none\n"
@@ -468,6 +469,18 @@ static void run_baseline(const struct vm_config *cfg, const struct replay *rp,
 		fclose(null);
 }
 
+/* A workload given by name boots as "NAME.elf ARGS" wherever the build
+ * put it, so that its counters do not depend on the checkout's path; a
+ * kernel file boots as "FILE ARGS" with FILE as given, as on QEMU. */
+static const char *boot_name(const struct run_opts *o)
+{
+	const char *slash = strrchr(o->kernel, '/');
+
+	if (!strcmp(o->workload_arg, o->kernel))
+		return NULL;
+	return slash ? slash + 1 : o->kernel;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -492,7 +505,7 @@ int cmd_run(int argc, char **argv)
 		return usage_error("run", "%s", err);
 
 	struct vm_config cfg = {
-		.kernel = o.kernel, .cmdline = o.append,
+		.kernel = o.kernel, .boot_name = boot_name(&o), .cmdline = o.append,
 		.mem_mib = o.mem_mib > 0xffffffffull ? 0 : (uint32_t)o.mem_mib,
 		.disks = { o.disks[0], o.disks[1] }, .serial_out = stdout,
 		.strategy = st, .max_insns = o.max_insns, .cost = &cost,

@@ -445,7 +445,7 @@ static int mb_write(struct mb_kernel *k, struct phys *mem, const struct fw_layou
 	return fw_install(mem, l, &h, out);
 }
 
-static int mb_load(struct mb_kernel *k, struct phys *mem, const char *cmdline,
+static int mb_load(struct mb_kernel *k, struct phys *mem, const char *name, const char *cmdline,
 		   struct boot_state *out)
 {
 	struct fw_layout l;
@@ -465,11 +465,11 @@ static int mb_load(struct mb_kernel *k, struct phys *mem, const char *cmdline,
 	if (rc || mb_check_segments(k))
 		return -1;
 
-	cmd_len = strlen(k->path) + 1 + strlen(cmdline) + 1;
+	cmd_len = strlen(name) + 1 + strlen(cmdline) + 1;
 	cmd = malloc(cmd_len);
 	if (!cmd)
 		return mb_fail(k, "out of memory for the command line");
-	snprintf(cmd, cmd_len, "%s %s", k->path, cmdline);
+	snprintf(cmd, cmd_len, "%s %s", name, cmdline);
 	cmd_addr = k->low + MB_PAGE_ALIGN(k->high - k->low);
 	end = k->low + MB_PAGE_ALIGN(MB_PAGE_ALIGN(k->high - k->low) + cmd_len +
 				     sizeof(MB_LOADER_NAME));
@@ -483,6 +483,12 @@ static int mb_load(struct mb_kernel *k, struct phys *mem, const char *cmdline,
 int multiboot_load(struct phys *mem, const char *path, const char *cmdline,
 		   struct boot_state *out, char *err, size_t errlen)
 {
+	return multiboot_load_as(mem, path, path, cmdline, out, err, errlen);
+}
+
+int multiboot_load_as(struct phys *mem, const char *path, const char *name, const char *cmdline,
+		      struct boot_state *out, char *err, size_t errlen)
+{
 	struct mb_kernel *k = calloc(1, sizeof(*k));
 	int rc;
 
@@ -495,7 +501,7 @@ int multiboot_load(struct phys *mem, const char *path, const char *cmdline,
 	k->err = err;
 	k->errlen = errlen;
 	k->fd = -1;
-	rc = mb_load(k, mem, cmdline ? cmdline : "", out);
+	rc = mb_load(k, mem, name, cmdline ? cmdline : "", out);
 	if (k->elf)
 		elf_end(k->elf);
 	if (k->fd >= 0)

@@ -131,9 +131,13 @@ struct boot_state {
 
 /*
  * Loads the Multiboot kernel at path into mem's guest RAM with the command
- * line cmdline (NULL as ""), and fills *out. 0, or -1 with "PATH: reason".
+ * line "PATH CMDLINE" (cmdline NULL as ""), as QEMU passes it, and fills
+ * *out. 0, or -1 with "PATH: reason".
  */
 int multiboot_load(struct phys *mem, const char *path, const char *cmdline,
 		   struct boot_state *out, char *err, size_t errlen);
+/* The same, with name instead of the path as the command line's first word. */
+int multiboot_load_as(struct phys *mem, const char *path, const char *name, const char *cmdline,
+		      struct boot_state *out, char *err, size_t errlen);
 
 #endif

@@ -208,7 +208,8 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 	h->intr_ack = plat_intr_ack;
 	h->apic_base_written = plat_apic_base;
 
-	if (multiboot_load(&vm->phys, cfg->kernel, cfg->cmdline, &vm->boot, err, errlen))
+	if (multiboot_load_as(&vm->phys, cfg->kernel, cfg->boot_name ? cfg->boot_name : cfg->kernel,
+			      cfg->cmdline, &vm->boot, err, errlen))
 		goto fail;
 	apply_boot_state(vm->cpu, &vm->boot);
 

@@ -25,7 +25,8 @@ struct stats;
 struct cost_model;
 
 struct vm_config {
-	const char *kernel;		/* path as the user gave it (the guest sees it) */
+	const char *kernel;		/* path as the user gave it */
+	const char *boot_name;		/* first word of the guest's command line; NULL: kernel */
 	const char *cmdline;		/* --append, or NULL */
 	uint32_t mem_mib;
 	const char *disks[2];
