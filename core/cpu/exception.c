@@ -164,10 +164,15 @@ static void idt_deliver(struct cpu *c, const struct cpu_event *ev)
 	cpu_set_eflags(c, fl);
 }
 
-/* Offers an event to the monitor, else delivers it through the IDT. */
+/*
+ * Offers an event to the monitor, else delivers it through the IDT. Only an
+ * exception being delivered can turn a second one into #DF (6.15, Table
+ * 6-5): a fault while delivering INT n or an external interrupt is raised
+ * as it is (INT 14 through a DPL-0 gate from ring 3 is #GP(0x72)).
+ */
 static void deliver(struct cpu *c, const struct cpu_event *ev)
 {
-	c->delivering = ev->vector;
+	c->delivering = ev->kind == CPU_EV_EXCEPTION ? ev->vector : -1;
 	c->halted = false;
 	if (!(c->hooks.event && c->hooks.event(c->hooks.monitor, c, ev)))
 		idt_deliver(c, ev);

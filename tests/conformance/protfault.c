@@ -11,7 +11,10 @@
  *    TSS bitmap) raises #GP(0) at the instruction, saved CS = 0x1b;
  *  - INT n through a gate with DPL < CPL raises #GP(n*8+2); a not-present
  *    gate #NP(n*8+2); a vector beyond the IDT limit or a descriptor that is
- *    no gate #GP(n*8+2);
+ *    no gate #GP(n*8+2); INT n with an exception's vector (14, 13) is a
+ *    software interrupt, so its #GP is raised once, not escalated to #DF
+ *    (vol. 3, 6.12.1.1 and 6.15 "Interrupt 8", Table 6-5: a double fault
+ *    needs an exception while delivering a prior exception);
  *  - loading a segment register checks, in this order, the null selector
  *    (SS only), the table limit, the descriptor type, privilege (for SS:
  *    RPL = DPL = CPL) and presence, the last giving #NP(sel) or, for SS,
@@ -199,6 +202,25 @@ static u32 do_int40(u32 arg)
 	return at;
 }
 
+/* INT n with an exception's vector: a software interrupt all the same. */
+static u32 do_int14(u32 arg)
+{
+	u32 at;
+
+	(void)arg;
+	RT_TRY(at, "int $14");
+	return at;
+}
+
+static u32 do_int13(u32 arg)
+{
+	u32 at;
+
+	(void)arg;
+	RT_TRY(at, "int $13");
+	return at;
+}
+
 static u32 do_int_np(u32 arg)
 {
 	u32 at;
@@ -237,6 +259,16 @@ static void run_int_gates(void)
 	at = rt_user_call(do_int40, 0, EFLAGS_FIXED);
 	rt_check_trap("int 0x40 at CPL 3 through a DPL-0 gate: #GP(0x40*8+2)",
 		      X86_EXC_GP, 0x40 * 8 + 2, at);
+
+	/* The runtime's #PF and #GP gates have DPL 0. */
+	rt_trap_reset();
+	at = rt_user_call(do_int14, 0, EFLAGS_FIXED);
+	rt_check_trap("int 14 at CPL 3 through a DPL-0 gate: #GP(14*8+2), not #DF",
+		      X86_EXC_GP, 14 * 8 + 2, at);
+	rt_trap_reset();
+	at = rt_user_call(do_int13, 0, EFLAGS_FIXED);
+	rt_check_trap("int 13 at CPL 3 through a DPL-0 gate: #GP(13*8+2), not #DF",
+		      X86_EXC_GP, 13 * 8 + 2, at);
 
 	rt_set_isr_gate(0x40, SYS_INT_GATE32, 3);
 	rt_trap_reset();

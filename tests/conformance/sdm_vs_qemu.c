@@ -16,7 +16,18 @@
  *    are checked on every access, near jumps included: #GP(0), or #SS(0)
  *    through SS;
  *  - vol. 2, CALL: a far call to an offset beyond the target code
- *    segment's limit is #GP(0) (the selector is not the error code).
+ *    segment's limit is #GP(0) (the selector is not the error code);
+ *  - vol. 2, CMPXCHG8B: only ZF changes; CF, PF, AF, SF and OF keep the
+ *    values the previous instruction gave them;
+ *  - vol. 2, LOCK: LEA, BSF, BSWAP, TEST, BT, MOVZX, PUSH and SETcc are not
+ *    lockable, and XADD/XCHG are lockable only with a memory destination:
+ *    LOCK before them is #UD at the prefix;
+ *  - vol. 2, appendix A (opcode map, groups 1A and 11): 8F /0 is POP,
+ *    C6 /0 and C7 /0 are MOV (and C6 F8 / C7 F8 XABORT / XBEGIN with
+ *    RTM); 8F /1, C6 /1 and C7 /1 are undefined, #UD;
+ *  - vol. 3, 4.7: a read-modify-write instruction that faults on its
+ *    operand reports W/R = 1 in the #PF error code, also when the page is
+ *    not present or not accessible at CPL 3 (the access is a write).
  */
 #include "rt.h"
 
@@ -221,6 +232,150 @@ static void run_code_limits(void)
 		      X86_EXC_GP, 0, at);
 }
 
+/*
+ * CMPXCHG8B after an instruction that set the status flags: ZF is its
+ * result, the other five keep what that instruction produced. `pre`
+ * sets the flags (EAX = 0 afterwards in the AND cases); EDX:EAX is
+ * compared with cx8_mem.
+ */
+static u64 cx8_mem;
+
+static u32 cx8_flags(u32 eflags_in, int equal, int use_cmp)
+{
+	u32 f, edx = 0x01234567;
+
+	cx8_mem = equal ? (u64)edx << 32 : 0x5555555566666666ull;
+	if (use_cmp)	/* 0 - 1: CF PF AF SF set, ZF OF clear */
+		asm volatile("pushl %4\n\tpopfl\n\t"
+			     "xorl %%eax, %%eax\n\tmovl $0, %%ecx\n\t"
+			     "cmpl $1, %%ecx\n\t"
+			     "movl $0x33333333, %%ecx\n\t"
+			     "cmpxchg8b %1\n\tpushfl\n\tpopl %0"
+			     : "=r"(f), "+m"(cx8_mem), "+d"(edx)
+			     : "b"(0x44444444), "r"(eflags_in)
+			     : "eax", "ecx", "cc");
+	else		/* AND with 0: ZF PF set, CF AF SF OF clear */
+		asm volatile("pushl %4\n\tpopfl\n\t"
+			     "andl $0, %%eax\n\t"
+			     "movl $0x33333333, %%ecx\n\t"
+			     "cmpxchg8b %1\n\tpushfl\n\tpopl %0"
+			     : "=r"(f), "+m"(cx8_mem), "+d"(edx)
+			     : "b"(0x44444444), "r"(eflags_in)
+			     : "eax", "ecx", "cc");
+	return f & EFLAGS_STATUS;
+}
+
+static void run_cmpxchg8b(void)
+{
+	rt_check(cx8_flags(0x8d7, 0, 0), EFLAGS_PF,
+		 "cmpxchg8b unequal after AND: ZF clear, PF from AND, CF AF SF OF clear");
+	rt_check(cx8_flags(0x8d7, 1, 0), EFLAGS_PF | EFLAGS_ZF,
+		 "cmpxchg8b equal after AND: ZF set, PF from AND, CF AF SF OF clear");
+	rt_check(cx8_flags(0x2, 0, 1),
+		 EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_SF,
+		 "cmpxchg8b unequal after CMP 0,1: CF PF AF SF kept, ZF OF clear");
+	rt_check(cx8_flags(0x2, 1, 1),
+		 EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_SF | EFLAGS_ZF,
+		 "cmpxchg8b equal after CMP 0,1: ZF set, CF PF AF SF kept, OF clear");
+}
+
+/*
+ * `insn` runs with EBX = &ud_scratch and EAX = 0; an instruction the CPU
+ * wrongly executes may move ESP, so ESP is restored after it (a #UD
+ * resumes past the restore, with ESP untouched).
+ */
+u32 ud_scratch;
+
+#define UD_TRY(name, insn)						\
+	do {								\
+		u32 at;							\
+		rt_trap_reset();					\
+		asm volatile("movl $1f, rt_resume\n\t"			\
+			     "movl %%esp, %%edi\n\t"			\
+			     "movl $ud_scratch, %%ebx\n\t"		\
+			     "xorl %%eax, %%eax\n\t"			\
+			     "movl $2f, %0\n"				\
+			     "2:\t" insn "\n\t"				\
+			     "movl %%edi, %%esp\n"			\
+			     "1:\tmovl $0, rt_resume"			\
+			     : "=&r"(at) : : "eax", "ebx", "edi",	\
+			       "memory", "cc");				\
+		rt_check_trap(name, X86_EXC_UD, 0, at);			\
+	} while (0)
+
+static void run_lock_ud(void)
+{
+	UD_TRY("lock lea: #UD", ".byte 0xf0, 0x8d, 0x03");
+	UD_TRY("lock bsf m32: #UD", ".byte 0xf0, 0x0f, 0xbc, 0x03");
+	UD_TRY("lock bswap: #UD", ".byte 0xf0, 0x0f, 0xc8");
+	UD_TRY("lock test m32, r32: #UD", ".byte 0xf0, 0x85, 0x03");
+	UD_TRY("lock bt m32, r32: #UD", ".byte 0xf0, 0x0f, 0xa3, 0x03");
+	UD_TRY("lock xadd r32, r32: #UD", ".byte 0xf0, 0x0f, 0xc1, 0xc3");
+	UD_TRY("lock xchg eax, ebx (90+r form): #UD", ".byte 0xf0, 0x93");
+	UD_TRY("lock movzx r32, m8: #UD", ".byte 0xf0, 0x0f, 0xb6, 0x03");
+	UD_TRY("lock push m32: #UD", ".byte 0xf0, 0xff, 0x35\n\t.long ud_scratch");
+	UD_TRY("lock setc m8: #UD", ".byte 0xf0, 0x0f, 0x92, 0x03");
+}
+
+static void run_group11(void)
+{
+	UD_TRY("c6 /1 (mov r/m8, imm8 is /0 only): #UD", ".byte 0xc6, 0xc8, 0x00");
+	UD_TRY("c7 /1 (mov r/m32, imm32 is /0 only): #UD",
+	       ".byte 0xc7, 0xc8\n\t.long 0x12345678");
+	UD_TRY("8f /1 (pop r/m32 is /0 only): #UD", ".byte 0x8f, 0xc8");
+}
+
+/*
+ * A4: the page at RMW_VA is made not present, then supervisor-only; a
+ * CPL-3 ADD to memory and INC of memory touch it. Paging is on only here.
+ */
+#define RMW_VA		0xc05000u
+static volatile u32 rmw_op;
+
+static u32 user_rmw(u32 arg)
+{
+	u32 at;
+
+	(void)arg;
+	if (rmw_op == 0)
+		asm volatile("movl $1f, rt_resume\n\tmovl $2f, %0\n"
+			     "2:\taddl %%eax, (%1)\n"
+			     "1:\tmovl $0, rt_resume"
+			     : "=&r"(at) : "c"(RMW_VA), "a"(1) : "memory", "cc");
+	else
+		asm volatile("movl $1f, rt_resume\n\tmovl $2f, %0\n"
+			     "2:\tincl (%1)\n"
+			     "1:\tmovl $0, rt_resume"
+			     : "=&r"(at) : "c"(RMW_VA) : "memory", "cc");
+	return at;
+}
+
+static void rmw_case(const char *name, u32 pte, u32 op, u32 err)
+{
+	u32 at;
+
+	rt_pt[RMW_VA >> 22][(RMW_VA >> 12) & 1023] = pte;
+	invlpg(RMW_VA);
+	rmw_op = op;
+	rt_trap_reset();
+	at = rt_user_call(user_rmw, 0, EFLAGS_FIXED);
+	rt_check_trap(name, X86_EXC_PF, err, at);
+}
+
+static void run_rmw_pf(void)
+{
+	rt_paging_identity(PTE_P | PTE_W | PTE_U);
+	rmw_case("add to memory at CPL 3, page not present: #PF(W|U) = 6",
+		 0, 0, PF_W | PF_U);
+	rmw_case("inc memory at CPL 3, page not present: #PF(W|U) = 6",
+		 0, 1, PF_W | PF_U);
+	rmw_case("add to memory at CPL 3, supervisor page: #PF(W|U|P) = 7",
+		 RMW_VA | PTE_P | PTE_W, 0, PF_W | PF_U | PF_P);
+	rmw_case("inc memory at CPL 3, supervisor page: #PF(W|U|P) = 7",
+		 RMW_VA | PTE_P | PTE_W, 1, PF_W | PF_U | PF_P);
+	rt_paging_off();
+}
+
 void kmain(void)
 {
 	run_instructions();
@@ -229,4 +384,8 @@ void kmain(void)
 	run_data_limits();
 	run_stack_limit();
 	run_code_limits();
+	run_cmpxchg8b();
+	run_lock_ud();
+	run_group11();
+	run_rmw_pf();
 }
