@@ -184,6 +184,7 @@ struct cpu {
 	const struct insn *blk_start;	/* the running block's first instruction */
 	uint32_t chain_epoch;		/* bumped when block links may be stale */
 	uint64_t insns;			/* retired instructions */
+	uint64_t rep_iters;		/* iterations of unfinished REP parts (spend budget) */
 	uint64_t insn_limit;		/* stop the fast loop here (events, budget) */
 	struct cpu_counters ctr;
 

@@ -126,8 +126,10 @@ static __attribute__((noinline)) void run_fast(struct cpu *c)
 	}
 }
 
-/* Events between blocks; returns false when the CPU must stop. */
-static bool service(struct cpu *c, uint64_t budget_end)
+/* Events between blocks; returns false when the CPU must stop. The budget
+ * counts retired instructions and the iterations of unfinished REP parts
+ * (iters0: rep_iters when the run began). */
+static bool service(struct cpu *c, uint64_t budget_end, uint64_t iters0)
 {
 	for (;;) {
 		if (c->stop != CPU_RUNNING)
@@ -143,7 +145,7 @@ static bool service(struct cpu *c, uint64_t budget_end)
 				deliver_interrupt(c, (unsigned)vec);
 			continue;
 		}
-		if (c->insns >= budget_end) {
+		if (c->insns >= budget_end || c->rep_iters - iters0 >= budget_end - c->insns) {
 			c->stop = CPU_STOP_BUDGET;
 			return false;
 		}
@@ -188,12 +190,13 @@ static bool service(struct cpu *c, uint64_t budget_end)
 enum cpu_stop cpu_run(struct cpu *c, uint64_t budget)
 {
 	uint64_t budget_end = budget > UINT64_MAX - c->insns ? UINT64_MAX : c->insns + budget;
+	uint64_t iters0 = c->rep_iters;
 
 	c->stop = CPU_RUNNING;
 	c->stop_msg[0] = 0;
 	if (setjmp(c->unwind))
 		exception_resume(c);
-	while (service(c, budget_end)) {
+	while (service(c, budget_end, iters0)) {
 		bool stepping = c->eflags & EFLAGS_TF;
 		run_fast(c);
 		if (stepping && c->stop == CPU_RUNNING && c->insns >= c->db_shadow_until)

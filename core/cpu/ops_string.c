@@ -17,7 +17,8 @@
  * loop so that interrupts, timers and stop requests are serviced. The run
  * loop counts every handler call as a retired instruction; an unfinished
  * execution takes its count back (rep_yield), so a REP instruction retires
- * once, when it completes, however many times it was resumed.
+ * once, when it completes, however many times it was resumed; the
+ * iterations of its unfinished parts still spend the instruction budget.
  *
  * INS/OUTS check I/O permission (IOPL, TSS bitmap) for every element, and
  * INS checks its destination for writing before it reads the port, so a
@@ -68,9 +69,12 @@ static inline uint32_t rep_room(const struct cpu *c)
 	return (c->eflags & EFLAGS_TF) ? 1 : REP_CHUNK;
 }
 
-/* Leaves a REP unfinished (see cpu_restart_insn). */
+/* Leaves a REP unfinished (see cpu_restart_insn); each iteration of the part
+ * done spends a unit of the run's instruction budget, so that a guest
+ * looping over huge repeat counts still stops at --max-insns. */
 static void rep_yield(struct cpu *c)
 {
+	c->rep_iters += rep_room(c);
 	cpu_restart_insn(c);
 }
 

@@ -110,7 +110,11 @@ static bool emulate_io(struct emu *x)
 	return true;
 }
 
-/* INS/OUTS, the whole REP count in one exit. */
+/* INS/OUTS: a REP count of up to STRING_IO_CHUNK elements in one exit; a
+ * longer one leaves EIP on the instruction, which exits again for the rest,
+ * so that interrupts and the instruction budget are served in between. */
+#define STRING_IO_CHUNK 4096u
+
 static bool emulate_string_io(struct emu *x)
 {
 	struct emu_insn *e = &x->e;
@@ -147,16 +151,23 @@ static bool emulate_string_io(struct emu *x)
 		if (!rep)
 			break;
 		c->r[REG_ECX] = (c->r[REG_ECX] & ~mask) | ((c->r[REG_ECX] - 1) & mask);
+		if (n == STRING_IO_CHUNK && (c->r[REG_ECX] & mask))
+			break;
 	}
+	bool more = rep && (c->r[REG_ECX] & mask);
 	/* One exit, but the device model runs once per element: each element
 	 * after the first costs the emulation of one more access. */
 	const struct cost_model *m = x->vm->cfg.cost;
 	exit_account(x->vm, EXIT_IO_INSTRUCTION,
 		     n > 1 && m ? (n - 1) * m->emulate[EXIT_IO_INSTRUCTION] : 0,
 		     "%s port=%#x size=%u count=%u", ins ? "ins" : "outs", port, size, n);
-	x->c->eip += x->e.len;
-	x->c->insns++;
 	x->vm->ctr.emulated++;
+	if (more) {
+		c->rep_iters += n;
+		return true;
+	}
+	c->eip += x->e.len;
+	c->insns++;
 	return true;
 }
 

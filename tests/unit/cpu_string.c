@@ -264,7 +264,7 @@ Test(cpu_string, long_rep_is_interruptible)
 
 	m->nevents = 0;
 	cpu_set_eflags(m->cpu, EFLAGS_FIXED);
-	cr_assert_eq(cpu_run(m->cpu, 100), CPU_STOP_HALTED);
+	cr_assert_eq(cpu_run(m->cpu, 2 * n), CPU_STOP_HALTED);
 	cr_assert_eq(l.mmio_writes, n);
 	cr_assert_eq(m->cpu->insns, 2);
 	tm_free(m);
@@ -312,7 +312,7 @@ Test(cpu_string, long_rep_movs_copies_and_retires_once)
 	m->cpu->r[REG_ECX] = n;
 	/* Loading the segments read descriptors: count from here. */
 	uint64_t reads = m->cpu->ctr.mem_reads, writes = m->cpu->ctr.mem_writes;
-	cr_assert_eq(tm_run(m, code, sizeof(code), 100), CPU_STOP_HALTED);
+	cr_assert_eq(tm_run(m, code, sizeof(code), 2 * n), CPU_STOP_HALTED);
 	cr_assert_eq(memcmp(m->phys.ram + 0x200ffe, m->phys.ram + 0x100003, n), 0);
 	cr_assert_eq(m->cpu->r[REG_ESI], 0x100003 + n);
 	cr_assert_eq(m->cpu->r[REG_EDI], 0x200ffe + n);
@@ -320,6 +320,27 @@ Test(cpu_string, long_rep_movs_copies_and_retires_once)
 	cr_assert_eq(m->cpu->insns, 3);
 	cr_assert_eq(m->cpu->ctr.mem_reads - reads, n);
 	cr_assert_eq(m->cpu->ctr.mem_writes - writes, n);
+	tm_free(m);
+}
+
+/* The iterations of an unfinished REP spend the instruction budget: a
+ * budget far below the count stops the REP part-way, not retired, with its
+ * registers describing the iterations done. */
+Test(cpu_string, rep_iterations_spend_the_budget)
+{
+	struct io_log l;
+	struct tm *m = machine(&l);
+	static const uint8_t code[] = { 0xf3, 0xaa, 0xf4 };	/* rep stosb; hlt */
+	const uint32_t n = 0x200000;
+
+	m->cpu->r[REG_EDI] = 0x100000;
+	m->cpu->r[REG_ECX] = n;
+	cr_assert_eq(tm_run(m, code, sizeof(code), 20000), CPU_STOP_BUDGET);
+	uint32_t done = n - m->cpu->r[REG_ECX];
+	cr_assert(done >= 20000 && done < 20000 + 8192, "done %u", done);
+	cr_assert_eq(m->cpu->r[REG_EDI], 0x100000 + done);
+	cr_assert_eq(m->cpu->eip, TM_CODE);
+	cr_assert_eq(m->cpu->insns, 0);
 	tm_free(m);
 }
 
