@@ -4,7 +4,9 @@
  * the summary, the full configuration and every counter to a file, which
  * is also what `vmmsim matrix` collects from its workers.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +57,8 @@ static void run_usage(FILE *f)
 		"                      ('NAME.elf STR' for a workload given by name)\n"
 		"      --isa ISA       x86 (default) or virtualizable: sensitive instructions trap at CPL > 0\n"
 		"      --cost MODEL    cost model: a name (vmmsim list costs) or an .ini file; default era2006\n"
-		"      --max-insns N   stop a guest after N instructions, exit status 3; default %llu, 0: none\n"
+		"      --max-insns N   stop a guest after N instructions (each iteration of an unfinished\n"
+		"                      REP counts), exit status 3; default %llu, 0: none\n"
 		"      --no-baseline   do not also run the guest natively to report the overhead\n"
 		"      --serial-in F   bytes the guest's COM1 receives, paced at its baud rate and never\n"
 		"                      overrun (F '-': standard input); default: the terminal, key by\n"
@@ -71,7 +74,8 @@ static void run_usage(FILE *f)
 		"  -q, --quiet         no summary on stderr (errors only)\n"
 		"Guest serial output goes to stdout, the run summary to stderr.\n"
 		"Exit status: 0 guest exited (debug-exit port), halted cleanly or came back to the\n"
-		"--serial-wait prompt after its input; 2 bad usage or input;\n"
+		"--serial-wait prompt after its input; 2 bad usage or input, or an output\n"
+		"(stdout, --json, --trace) that could not be written;\n"
 		"3 the guest wedged (triple fault, budget spent, unsupported mode), with a register dump.\n",
 		DEFAULT_MEM_MIB, DEFAULT_MAX_INSNS, UART_WAIT_MAX, SHADOW_FLOOD_DEFAULT);
 }
@@ -128,6 +132,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_MEM:
 			if (!parse_u64(optarg, &o->mem_mib))
 				return usage_error("run", "--mem: '%s' is not a number of MiB", optarg);
+			if (o->mem_mib < VM_MIN_MIB || o->mem_mib > VM_MAX_MIB)
+				return usage_error("run", "--mem %s: guest RAM must be %u to %u MiB",
+						   optarg, VM_MIN_MIB, VM_MAX_MIB);
 			break;
 		case O_MAX:
 			if (!parse_u64(optarg, &o->max_insns))
@@ -412,8 +419,26 @@ static FILE *open_out(const char *path, const char *what)
 {
 	FILE *f = fopen(path, "w");
 	if (!f)
-		usage_error("run", "%s %s: cannot open for writing", what, path);
+		usage_error("run", "%s %s: cannot open for writing: %s", what, path,
+			    strerror(errno));
 	return f;
+}
+
+/* Closes an output file; a write that failed on the way (a full disk) is
+ * an error of the run: EXIT_USAGE after one line, else rc. */
+static int close_out(FILE *f, const char *what, const char *path, int rc)
+{
+	bool bad = ferror(f);
+	int saved = errno;
+
+	if (fclose(f) && !bad) {
+		bad = true;
+		saved = errno;
+	}
+	if (!bad)
+		return rc;
+	usage_error("run", "%s %s: write failed: %s", what, path, strerror(saved));
+	return EXIT_USAGE;
 }
 
 /*
@@ -485,7 +510,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	struct cost_model cost;
-	char err[512];
+	char err[PATH_MAX + 256];
 	int rc = parse_args(argc, argv, &o);
 
 	if (rc)
@@ -506,7 +531,7 @@ int cmd_run(int argc, char **argv)
 
 	struct vm_config cfg = {
 		.kernel = o.kernel, .boot_name = boot_name(&o), .cmdline = o.append,
-		.mem_mib = o.mem_mib > 0xffffffffull ? 0 : (uint32_t)o.mem_mib,
+		.mem_mib = (uint32_t)o.mem_mib,
 		.disks = { o.disks[0], o.disks[1] }, .serial_out = stdout,
 		.strategy = st, .max_insns = o.max_insns, .cost = &cost,
 	};
@@ -521,7 +546,7 @@ int cmd_run(int argc, char **argv)
 	if (o.serial_in && !strcmp(o.serial_in, "-"))
 		serial_in = stdin;
 	else if (o.serial_in && !(serial_in = fopen(o.serial_in, "rb"))) {
-		usage_error("run", "--serial-in %s: cannot open", o.serial_in);
+		usage_error("run", "--serial-in %s: cannot open: %s", o.serial_in, strerror(errno));
 		goto out;
 	} else if (!o.serial_in && isatty(STDIN_FILENO)) {
 		serial_in = stdin;	/* interactive: the terminal types into COM1 */
@@ -530,6 +555,10 @@ int cmd_run(int argc, char **argv)
 	cfg.serial_wait = o.serial_wait;
 	if (serial_in) {
 		struct stat sb;
+		if (!fstat(fileno(serial_in), &sb) && S_ISDIR(sb.st_mode)) {
+			usage_error("run", "--serial-in %s: is a directory", o.serial_in);
+			goto out;
+		}
 		if (!fstat(fileno(serial_in), &sb) && S_ISREG(sb.st_mode))
 			rp.in_start = ftello(serial_in);
 		rp.tty = isatty(fileno(serial_in));
@@ -572,9 +601,13 @@ int cmd_run(int argc, char **argv)
 	rc = wedged ? EXIT_WEDGED : EXIT_OK;
 out:
 	if (json)
-		fclose(json);
+		rc = close_out(json, "--json", o.json, rc);
 	if (cfg.trace)
-		fclose(cfg.trace);
+		rc = close_out(cfg.trace, "--trace", o.trace, rc);
+	if (rc != EXIT_USAGE && (fflush(stdout) || ferror(stdout))) {
+		usage_error("run", "standard output: write failed: %s", strerror(errno));
+		rc = EXIT_USAGE;
+	}
 	if (serial_in && serial_in != stdin)
 		fclose(serial_in);
 	tty_restore();

@@ -30,6 +30,11 @@ int workload_resolve(const char *arg, char *path, size_t len, const char **name,
 	size_t n = strlen(arg);
 
 	if (strchr(arg, '/') || (n > 4 && !strcmp(arg + n - 4, ".elf"))) {
+		if (n >= len) {
+			snprintf(err, errlen, "-w %.40s...: a path of %zu bytes is longer than %zu",
+				 arg, n, len - 1);
+			return -1;
+		}
 		snprintf(path, len, "%s", arg);
 		const char *slash = strrchr(arg, '/');
 		*name = slash ? slash + 1 : arg;

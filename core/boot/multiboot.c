@@ -223,6 +223,9 @@ static int mb_check_phdrs(struct mb_kernel *k)
 
 	/* libelf clamps the count to what the file holds; the header does not. */
 	k->phnum = eh->e_phnum;
+	if (k->phnum == PN_XNUM && !eh->e_shoff)
+		return mb_fail(k, "program header count PN_XNUM (0xffff) but no section header "
+			       "table to hold the real count");
 	if (k->phnum == PN_XNUM && elf_getphdrnum(k->elf, &k->phnum))
 		return mb_fail(k, "bad program header count: %s", elf_errmsg(-1));
 	if (!k->phnum)
@@ -341,6 +344,11 @@ static int mb_seg_name(const struct mb_seg *s, char *buf, size_t len)
 	return snprintf(buf, len, "segment %d", s->index);
 }
 
+static uint64_t mb_seg_end(const struct mb_seg *s)
+{
+	return s->paddr + (s->memsz > s->filesz ? s->memsz : s->filesz);
+}
+
 /* Checks the file's own consistency: overlaps and the entry point. */
 static int mb_check_segments(struct mb_kernel *k)
 {
@@ -352,8 +360,10 @@ static int mb_check_segments(struct mb_kernel *k)
 		for (int j = i + 1; j < k->nseg; j++) {
 			const struct mb_seg *t = &k->seg[j];
 
-			if (!s->filesz || !t->filesz || s->paddr + s->filesz <= t->paddr ||
-			    t->paddr + t->filesz <= s->paddr)
+			/* Zero-fill counts: a segment's bss over another's code
+			 * leaves the result to the loader's order. */
+			uint64_t se = mb_seg_end(s), te = mb_seg_end(t);
+			if (se == s->paddr || te == t->paddr || se <= t->paddr || te <= s->paddr)
 				continue;
 			mb_seg_name(s, a, sizeof(a));
 			mb_seg_name(t, b, sizeof(b));

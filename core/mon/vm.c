@@ -15,8 +15,6 @@
 #include "core/mon/model.h"
 #include "core/mon/stats.h"
 
-#define VM_MIN_MIB 2
-#define VM_MAX_MIB 3072
 
 const char *const exit_reason_names[EXIT_COUNT] = {
 #define X(name, num, desc) #name,

@@ -24,6 +24,10 @@
 struct stats;
 struct cost_model;
 
+/* Guest RAM a VM may have, in MiB. */
+#define VM_MIN_MIB 2
+#define VM_MAX_MIB 3072
+
 struct vm_config {
 	const char *kernel;		/* path as the user gave it */
 	const char *boot_name;		/* first word of the guest's command line; NULL: kernel */

@@ -55,9 +55,47 @@ expect 2 "needs --serial-in"	-- run -w compute --serial-wait '$ '
 expect 2 "--serial-wait: give 1 to 64" -- run -w compute --serial-in /dev/null \
 	--serial-wait "$(printf 'x%.0s' $(seq 65))"
 expect 2 "unknown list"		-- list everything
+expect 2 "--mem 4294967296: guest RAM must be" -- run -w compute --mem 4294967296
+expect 2 "longer than"		-- run -w "$tmp/$(printf 'x%.0s' $(seq 5000)).elf"
+expect 2 "is a directory"	-- run -w compute --serial-in "$tmp"
+expect 2 "--json /dev/full: write failed" -- run -q -w compute --append iters=1 --json /dev/full
+expect 2 "--trace /dev/full: write failed" -- run -q -w syscall -s trap+shadow --no-baseline \
+	--append iters=10 --trace /dev/full
+"$vmmsim" run -q -w compute --append iters=1 >/dev/full 2>"$tmp/err"
+if [ $? -ne 2 ] || ! grep -q "standard output: write failed" "$tmp/err"; then
+	echo "FAIL vmmsim run >/dev/full: $(head -1 "$tmp/err")"
+	fail=$((fail + 1))
+fi
 # Wedged guests: status 3 with a register dump.
 expect 3 "triple fault"		-- run -w "$guests/conformance/triple.elf"
 expect 3 "budget"		-- run -w compute --max-insns 10000
 expect 3 "eip="			-- run -w compute --max-insns 10000 -s trap+shadow
+# A REP string instruction with a huge count, in a loop, spends the budget
+# by its iterations: --max-insns stops it, under every strategy.
+cat >"$tmp/rep.S" <<'ASM'
+	.text
+	.globl _start
+	.align 4
+	.long 0x1BADB002, 0, -0x1BADB002
+_start:	mov $0x90000, %esp
+	mov $0x3f8, %dx
+1:	mov $0x100000, %esi
+	mov $0x7fffffff, %ecx
+	rep outsb
+	mov $0x100000, %esi
+	mov $0xffffffff, %ecx
+	rep lodsb
+	jmp 1b
+ASM
+if gcc -m32 -nostdlib -static -Wl,-Ttext=0x100000 -Wl,--build-id=none \
+	-o "$tmp/rep.elf" "$tmp/rep.S"; then
+	for s in native fullsim trap+shadow; do
+		expect 3 "budget of 300000 spent" -- run -w "$tmp/rep.elf" -s $s --no-baseline \
+			--max-insns 300000
+	done
+else
+	echo "FAIL cannot build the REP guest"
+	fail=$((fail + 1))
+fi
 echo "cli errors: $fail failure(s)"
 [ "$fail" -eq 0 ]

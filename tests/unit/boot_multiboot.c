@@ -488,6 +488,10 @@ REFUSE(filesz_above_memsz, "segment 1: p_filesz 0x100 exceeds p_memsz 0x80",
 /* Two segments' file bytes cannot share memory. */
 REFUSE(overlapping_segments, "segment 0 and segment 1 overlap at physical address 0x101000",
        s.seg[1].paddr = 0x101000)
+/* One segment's zero fill over another's file bytes leaves the result to
+ * the loader's order (QEMU and a byte-by-byte loader disagree): refused. */
+REFUSE(bss_over_next_segment, "segment 0 and segment 1 overlap at physical address 0x102000",
+       s.seg[0].memsz = 0x2800)
 /* The last segment's bss runs past the end of 64 MiB of guest RAM. */
 REFUSE(outside_guest_ram, "segment 1 at [0x3fff000, 0x4002000) is outside guest RAM",
        s.seg[1].paddr = 64 * MiB - 0x1000)
@@ -511,6 +515,24 @@ REFUSE(entry_outside, "entry point 0x200000 is outside every loaded segment",
 /* With bit 16, header_addr - load_addr cannot reach before the file start. */
 REFUSE(aout_header_before_file, "start the image before the file",
        s.mb_flags |= MULTIBOOT_AOUT_KLUDGE; s.aout[0] = 0x310000; s.aout[1] = 0x300000)
+
+/* e_phnum = PN_XNUM puts the real count in section header 0; with no
+ * section header table there is no count to trust. */
+Test(boot_multiboot, refuse_pn_xnum_without_sections)
+{
+	struct kspec s = kspec_default();
+	uint8_t *f;
+	size_t n = kbuild(&s, &f);
+	Elf32_Ehdr eh;
+
+	memcpy(&eh, f, sizeof(eh));
+	eh.e_phnum = PN_XNUM;
+	eh.e_shoff = 0;
+	eh.e_shnum = 0;
+	memcpy(f, &eh, sizeof(eh));
+	expect_refusal(kwrite_raw("x.elf", f, n), "PN_XNUM (0xffff) but no section header table");
+	free(f);
+}
 
 /* QEMU stops looking at 8192 - 48, although the spec allows up to 8180. */
 Test(boot_multiboot, refuse_header_past_qemu_bound)
