@@ -89,11 +89,42 @@ static bool tbl_logy(const struct table *t)
 	return hi > 0 && hi / lo > LOG_RANGE;
 }
 
+/*
+ * Every name from results.csv (workload, strategy, ISA, cost model, exit
+ * reason) reaches gnuplot through this one mapping, in a data file or a
+ * script. gnuplot's double-quoted data-file fields have no escape for '"'
+ * ("c\"d" is read as "c") and treat '\' as one, version-dependently (5.4
+ * reads "a\b" as "ab"), and a control character would end a data row or a
+ * script string, so none of them is written as is: each gets a stand-in
+ * that still reads as the name. vmmsim never writes such names, so this
+ * only keeps a hand-edited file's plots well-formed and legible.
+ */
+static char label_char(char c)
+{
+	if (c == '"')
+		return '\'';
+	if (c == '\\')
+		return '/';
+	if ((unsigned char)c < 0x20 || c == 0x7f)
+		return '?';
+	return c;
+}
+
+static void label_text(char *buf, size_t len, const char *s)
+{
+	size_t k = 0;
+
+	for (; *s && k + 1 < len; s++)
+		buf[k++] = label_char(*s);
+	buf[k] = 0;
+}
+
+/* A name in a data file: double-quoted, so spaces stay in one field. */
 static void put_name(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++)
-		fputc(*s == '"' ? '\'' : *s, f);
+		fputc(label_char(*s), f);
 	fputc('"', f);
 }
 
@@ -108,8 +139,15 @@ static int tbl_write(const struct table *t, const char *path, bool logy)
 	for (size_t k = 0; k < t->ns; k++) {
 		fputc(' ', f);
 		put_name(f, t->s[k]);
-		if (t->width == 3)
-			fprintf(f, " \"%s min\" \"%s max\"", t->s[k], t->s[k]);
+		if (t->width == 3) {
+			char minmax[sizeof(t->s[k]) + 8];
+			snprintf(minmax, sizeof(minmax), "%s min", t->s[k]);
+			fputc(' ', f);
+			put_name(f, minmax);
+			snprintf(minmax, sizeof(minmax), "%s max", t->s[k]);
+			fputc(' ', f);
+			put_name(f, minmax);
+		}
 	}
 	fputc('\n', f);
 	for (size_t i = 0; i < t->nx; i++) {
@@ -150,7 +188,8 @@ static const char *scripts_dir(void)
 	return d && *d ? d : VMMSIM_SOURCE_DIR "/bench/plots";
 }
 
-/* gnuplot string literal: single quotes, a quote doubled. */
+/* gnuplot string literal: single quotes, a quote doubled. Paths only:
+ * a name from results.csv goes through gp_label. */
 static void gp_str(char *buf, size_t len, const char *s)
 {
 	size_t k = 0;
@@ -165,6 +204,15 @@ static void gp_str(char *buf, size_t len, const char *s)
 	}
 	buf[k++] = '\'';
 	buf[k] = 0;
+}
+
+/* A name from results.csv as a gnuplot string literal. */
+static void gp_label(char *buf, size_t len, const char *s)
+{
+	char text[512];
+
+	label_text(text, sizeof(text), s);
+	gp_str(buf, len, text);
 }
 
 struct ctx {
@@ -263,11 +311,13 @@ static void safe_name(char *buf, size_t len, const char *prefix, const char *s)
 static const char *label(const struct csv *t, size_t i, char *buf, size_t len)
 {
 	const char *isa = csv_get(t, i, "isa");
+	char raw[256];
 
 	if (*isa && strcmp(isa, "x86"))
-		snprintf(buf, len, "%s (%s ISA)", csv_get(t, i, "strategy"), isa);
+		snprintf(raw, sizeof(raw), "%s (%s ISA)", csv_get(t, i, "strategy"), isa);
 	else
-		snprintf(buf, len, "%s", csv_get(t, i, "strategy"));
+		snprintf(raw, sizeof(raw), "%s", csv_get(t, i, "strategy"));
+	label_text(buf, len, raw);
 	return buf;
 }
 
@@ -311,11 +361,13 @@ static int plot_overhead(struct ctx *c, const struct csv *t)
 		}
 		if (!tb.ns)
 			continue;
+		char shown[64];
 		safe_name(name, sizeof(name), "overhead-", model);
-		gp_str(q, sizeof(q), model);
+		label_text(shown, sizeof(shown), model);
+		gp_label(q, sizeof(q), shown);
 		snprintf(extra, sizeof(extra), "model=%s", q);
 		snprintf(what, sizeof(what), "modeled overhead against native per workload and "
-			 "strategy, cost model %s", model);
+			 "strategy, cost model %s", shown);
 		if ((rc = write_and_render(c, &tb, "overhead.gp", name,
 					   "datafile=%s; ns=%zu; logy=%d; %s", extra, what)))
 			return rc;
@@ -376,7 +428,7 @@ static int plot_exits(struct ctx *c, const struct csv *t)
 		snprintf(stem, sizeof(stem), "%s%s%s", csv_get(t, i, "strategy"),
 			 *isa && strcmp(isa, "x86") ? "-" : "", strcmp(isa, "x86") ? isa : "");
 		safe_name(name, sizeof(name), "exits-", stem);
-		gp_str(q, sizeof(q), lab);
+		gp_label(q, sizeof(q), lab);
 		snprintf(extra, sizeof(extra), "strategy=%s", q);
 		snprintf(what, sizeof(what), "monitor exits by reason per workload under %s", lab);
 		if ((rc = write_and_render(c, &tb, "exits.gp", name,
@@ -439,6 +491,49 @@ static int plot_mips(struct ctx *c, const struct csv *t)
 				"host speed (guest MIPS) per workload and strategy");
 }
 
+/*
+ * Every cell a plot reads as a number must be empty (no result: the bar is
+ * left out, as mx_write intends) or a finite number. vmmsim writes nothing
+ * else there, so anything else means the file was edited or damaged;
+ * dropping that bar quietly would pass off part of the results as all of
+ * them, so the file is refused, naming the cell. csv.c keeps no line
+ * numbers (a quoted field may span lines), so the row is named by its
+ * number and its run instead.
+ */
+static bool numeric_col(const char *col)
+{
+	static const char *const cols[] = {
+		"overhead", "guest_mips", "guest_mips_min", "guest_mips_max",
+		"vm.cpu.itlb_misses", "vm.cpu.dtlb_misses", "vm.cpu.walk_refs",
+	};
+
+	if (!strncmp(col, "exit.", 5))
+		return true;
+	for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+		if (!strcmp(col, cols[k]))
+			return true;
+	return false;
+}
+
+static int check_numbers(const struct csv *t, const char *path, const char *cmd)
+{
+	for (size_t i = 0; i < t->nrows; i++)
+		for (size_t k = 0; k < t->ncols; k++) {
+			const char *col = t->head[k], *cell = t->rows[i][k];
+			char w[64], s[64], c[64], v[64];
+			double d;
+			if (!numeric_col(col) || !*cell || csv_num(t, i, col, &d))
+				continue;
+			label_text(w, sizeof(w), csv_get(t, i, "workload"));
+			label_text(s, sizeof(s), csv_get(t, i, "strategy"));
+			label_text(c, sizeof(c), col);
+			label_text(v, sizeof(v), cell);
+			return usage_error(cmd, "%s: data row %zu (%s under %s): %s: '%s' is not a "
+					   "finite number", path, i + 1, w, s, c, v);
+		}
+	return 0;
+}
+
 int plot_render(const char *dir, const char *cmd, struct plot_set *out)
 {
 	struct ctx c = { .dir = dir, .cmd = cmd, .out = out };
@@ -455,6 +550,10 @@ int plot_render(const char *dir, const char *cmd, struct plot_set *out)
 		return usage_error(cmd, "plot scripts not found: %s is missing (set VMMSIM_PLOTS "
 				   "to the bench/plots directory)", path);
 	snprintf(path, sizeof(path), "%s/results.csv", dir);
+	/* stat, not open: opening a FIFO would wait for a writer. */
+	struct stat sb;
+	if (!stat(path, &sb) && !S_ISREG(sb.st_mode))
+		return usage_error(cmd, "%s: not a regular file", path);
 	if (csv_read(path, &t, err, sizeof(err)))
 		return usage_error(cmd, "%s", err);
 	for (const char *need = "workload\0strategy\0cost_model\0guest_insns\0"; *need;
@@ -464,6 +563,10 @@ int plot_render(const char *dir, const char *cmd, struct plot_set *out)
 			return usage_error(cmd, "%s: no column '%s': not a vmmsim results file",
 					   path, need);
 		}
+	if ((rc = check_numbers(&t, path, cmd))) {
+		csv_free(&t);
+		return rc;
+	}
 	snprintf(c.plots, sizeof(c.plots), "%s/plots", dir);
 	snprintf(c.log, sizeof(c.log), "%s/gnuplot.log", c.plots);
 	if (mx_mkdirs(c.plots)) {

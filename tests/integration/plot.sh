@@ -2,8 +2,10 @@
 # vmmsim plot draws a small matrix's results: a .dat, a PNG and an SVG per
 # plot (overhead, exits by reason, TLB and walks, guest MIPS), each
 # non-empty and of its format, the data files holding what results.csv
-# says. Without gnuplot on PATH, or without its scripts, it says so in one
-# line and exits 2.
+# says. Without gnuplot on PATH, or without its scripts, with a results.csv
+# that is a directory or has a numeric cell that is not a finite number, it
+# says so in one line and exits 2; names holding a quote, a backslash or a
+# line break still give well-formed data files.
 set -euo pipefail
 : "${VMMSIM:?set by ctest}"
 tmp=$(mktemp -d)
@@ -65,4 +67,63 @@ echo "a,b" > "$tmp/x/results.csv"
 rc=0
 "$VMMSIM" plot "$tmp/x" 2> "$tmp/err" || rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "bad results: exit $rc"
+# A results.csv that is not a regular file is named as such, in one line.
+rm "$tmp/x/results.csv"
+mkdir "$tmp/x/results.csv"
+rc=0
+"$VMMSIM" plot "$tmp/x" 2> "$tmp/err" || rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "not a regular file" "$tmp/err" ||
+	fail "results.csv a directory: exit $rc: $(cat "$tmp/err")"
+
+# edit DIR CODE: the matrix's results.csv with CODE (Python) run on each
+# row r, a dict, written to DIR/results.csv.
+edit() {
+	mkdir -p "$1"
+	python3 - "$tmp/m/results.csv" "$1/results.csv" "$2" <<'PY'
+import csv, sys
+with open(sys.argv[1], newline="") as f:
+    rows = list(csv.DictReader(f))
+for r in rows:
+    exec(sys.argv[3])
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+PY
+}
+# Names with a quote, a backslash or a line break (a hand-edited file) give
+# well-formed data files: every line one row of quoted names and numbers,
+# and none of those characters inside a name.
+edit "$tmp/names" '
+if r["workload"] == "in": r["workload"] = "i\"n\\x\ny"
+if r["strategy"] == "fullsim": r["strategy"] = "full\"sim\\"'
+"$VMMSIM" plot "$tmp/names" 2> "$tmp/err" || fail "odd names: exit $?: $(cat "$tmp/err")"
+python3 - "$tmp/names/plots" <<'PY' || fail "odd names"
+import glob, re, sys
+name = r'"[^"\\\x00-\x1f\x7f]*"'
+row = re.compile(name + r'( (' + name + r'|NaN|[-+0-9.eE]+))*')
+dats = glob.glob(sys.argv[1] + "/*.dat")
+if len(dats) < 4:
+    sys.exit("plot: odd names: %d data files" % len(dats))
+for d in dats:
+    lines = open(d).read().split("\n")[:-1]
+    if len(lines) != 3:
+        sys.exit("plot: odd names: %s has %d lines, want 3" % (d, len(lines)))
+    for l in lines:
+        if not row.fullmatch(l):
+            sys.exit("plot: odd names: %s: malformed line %r" % (d, l))
+PY
+# A numeric cell that is not a finite number is refused in one line naming
+# the row and the column, not dropped from the plot.
+for bad in overhead=abc guest_mips=inf exit.IO_INSTRUCTION=12x; do
+	col=${bad%%=*} val=${bad#*=}
+	edit "$tmp/num-$col" "
+if r['workload'] == 'in' and r['strategy'] == 'trap+shadow': r['$col'] = '$val'"
+	rc=0
+	"$VMMSIM" plot "$tmp/num-$col" 2> "$tmp/err" || rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] &&
+		grep -qF "results.csv: data row" "$tmp/err" &&
+		grep -qF "(in under trap+shadow): $col: '$val'" "$tmp/err" ||
+		fail "$col=$val: exit $rc: $(cat "$tmp/err")"
+done
 exit 0
