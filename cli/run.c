@@ -555,11 +555,13 @@ int cmd_run(int argc, char **argv)
 	cfg.serial_wait = o.serial_wait;
 	if (serial_in) {
 		struct stat sb;
-		if (!fstat(fileno(serial_in), &sb) && S_ISDIR(sb.st_mode)) {
-			usage_error("run", "--serial-in %s: is a directory", o.serial_in);
+		bool known = !fstat(fileno(serial_in), &sb);
+		if (known && S_ISDIR(sb.st_mode)) {
+			usage_error("run", "--serial-in %s: is a directory",
+				    o.serial_in ? o.serial_in : "-");
 			goto out;
 		}
-		if (!fstat(fileno(serial_in), &sb) && S_ISREG(sb.st_mode))
+		if (known && S_ISREG(sb.st_mode))
 			rp.in_start = ftello(serial_in);
 		rp.tty = isatty(fileno(serial_in));
 		if (rp.tty)
