@@ -40,7 +40,8 @@
 	X(SENSITIVE, 106, "sensitive instruction trapped (virtualizable ISA)")          \
 	X(MMIO, 107, "MMIO access emulated by the monitor")                             \
 	X(BT_CALLOUT, 108, "binary translator callout")                                 \
-	X(DESC_TABLE_WRITE, 109, "guest write to a traced GDT/LDT page")
+	X(DESC_TABLE_WRITE, 109, "guest write to a traced GDT/LDT page")                \
+	X(WINDOW_ACCESS, 110, "guest access to the monitor's window (top 4 MiB), stepped")
 
 enum exit_reason {
 #define X(name, num, desc) EXIT_##name,

@@ -68,9 +68,12 @@ struct mmu_virt_ops {
 	/* The monitor wrote guest-physical [gpa, gpa+len) itself. */
 	void (*wrote)(struct vm *vm, uint32_t gpa, uint32_t len);
 	/* Write-protect guest page gpfn for the CPU strategy (its descriptor
-	 * tables): guest writes to it reach vm->traced_write. Counted: on, off
-	 * must pair. */
+	 * tables): guest writes to it reach vm->traced_write. Not counted: one
+	 * off ends any number of ons. */
 	void (*trace)(struct vm *vm, uint32_t gpfn, bool on);
+	/* Gives the top 4 MiB of linear space (the monitor's window) the
+	 * guest's own mapping, or gives them back to the monitor. */
+	void (*lend_window)(struct vm *vm, bool lent);
 };
 
 /* A strategy as the user names it ("trap+shadow"). */

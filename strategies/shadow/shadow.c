@@ -31,8 +31,12 @@
  *   the CPU strategy traces.)
  * - Isolation: shadow entries only ever map guest RAM; the top page-
  *   directory slot maps the monitor's own window, supervisor-only, which
- *   the CPU strategy protects with segment limits (guest mappings there are
- *   not shadowed).
+ *   the CPU strategy protects with segment limits.
+ * - The guest's own last 4 MiB (a directory that maps itself in its last
+ *   slot, say) are shadowed like any other 4 MiB, in a table the directory
+ *   slot points to only while the CPU strategy lends the window to the
+ *   guest for one instruction (lend_window); the TLB entries of whichever
+ *   mapping leaves the slot are flushed.
  * Not modelled: CR0.WP = 0 for the guest (supervisor writes to read-only
  * pages are then refused like user ones), guest PAT/PCD bits.
  */
@@ -85,6 +89,7 @@ struct shadow {
 	uint32_t flood_gpfn;			/* traced page last written ... */
 	unsigned flood_n;			/* ... this many times in a row */
 	bool stepping;
+	bool lent;				/* the current root's top slot is the guest's */
 	uint32_t step_slot, step_gpfn;
 	uint8_t snap[PAGE_SIZE];
 };
@@ -169,20 +174,29 @@ static void mirror(struct vm *vm, struct shadow *sh, uint32_t gpfn, uint32_t idx
 
 /* ---- roots ---- */
 
+/* What the top directory slot of root r holds: the monitor's window, or,
+ * while the current root lends it, the shadow of the guest's last 4 MiB. */
+static uint32_t window_slot(struct vm *vm, const struct shadow *sh, const struct sh_root *r)
+{
+	if (!sh->lent || r != &sh->roots[sh->cur])
+		return vm->window_pt | PTE_P | PTE_RW;
+	return r->pt[WINDOW_PDE] ? page_ma(sh, r->pt[WINDOW_PDE]) | PTE_P | PTE_RW | PTE_US : 0;
+}
+
 static void drop_pt(struct vm *vm, struct shadow *sh, struct sh_root *r, unsigned pde)
 {
 	if (!r->pt[pde])
 		return;
 	pool_free(sh, r->pt[pde]);
 	r->pt[pde] = 0;
-	page_ptr(vm, sh, r->pd)[pde] = 0;
+	page_ptr(vm, sh, r->pd)[pde] = pde == WINDOW_PDE ? window_slot(vm, sh, r) : 0;
 }
 
 static void drop_root(struct vm *vm, struct shadow *sh, struct sh_root *r)
 {
 	if (!r->used)
 		return;
-	for (unsigned p = 0; p < WINDOW_PDE; p++)
+	for (unsigned p = 0; p <= WINDOW_PDE; p++)
 		drop_pt(vm, sh, r, p);
 	pool_free(sh, r->pd);
 	r->used = false;
@@ -238,7 +252,8 @@ static void switch_root(struct vm *vm, struct shadow *sh)
 	r->gcr3 = g;
 	r->pd = pd;
 	r->stamp = sh->clock;
-	page_ptr(vm, sh, pd)[WINDOW_PDE] = vm->window_pt | PTE_P | PTE_RW;
+	/* (The new root has no table for the guest's last 4 MiB yet.) */
+	page_ptr(vm, sh, pd)[WINDOW_PDE] = sh->lent ? 0 : vm->window_pt | PTE_P | PTE_RW;
 	mirror(vm, sh, sh->pg[pd].src, pd);
 	sh->cur = victim;
 	vm->ctr.shadow_root_misses++;
@@ -280,7 +295,7 @@ static unsigned invalidate_entry(struct vm *vm, struct shadow *sh, uint32_t gpfn
 				if (current_root(sh, p->root))
 					cpu_invlpg(vm->cpu, (uint32_t)p->pde << 22 | i << 12);
 			}
-		} else if (p->kind == PG_PD && i != WINDOW_PDE && r->pt[i]) {
+		} else if (p->kind == PG_PD && r->pt[i]) {
 			drop_pt(vm, sh, r, i);
 			n++;
 			if (current_root(sh, p->root))
@@ -314,9 +329,10 @@ static enum mmu_pf fill(struct vm *vm, struct shadow *sh, uint32_t lin, bool wri
 	unsigned shift;
 	const struct vcpu *v = &vm->vcpu;
 
-	if (pde == WINDOW_PDE) {
+	if (pde == WINDOW_PDE && !sh->lent) {
 		cpu_request_stop(vm->cpu, CPU_STOP_UNSUPPORTED,
-				 "the guest used the top 4 MiB of linear space, which the monitor keeps");
+				 "a page fault in the monitor's window (the top 4 MiB) while the "
+				 "guest did not hold it");
 		return MMU_PF_HIDDEN;
 	}
 	if (!guest_walk(vm, v->cr0, v->cr3, v->cr4, lin, write, user, true, &gpa, &fl, &shift,
@@ -523,10 +539,36 @@ static void sh_invlpg(struct vm *vm, uint32_t lin)
 	struct sh_root *r = &sh->roots[sh->cur];
 	unsigned pde = lin >> 22;
 
-	if (pde == WINDOW_PDE || !r->pt[pde])
+	if (!r->pt[pde])
 		return;
 	page_ptr(vm, sh, r->pt[pde])[(lin >> 12) & 1023] = 0;
-	cpu_invlpg(vm->cpu, lin);
+	if (pde != WINDOW_PDE || sh->lent)
+		cpu_invlpg(vm->cpu, lin);
+}
+
+/* Flushes the TLB entries of the present pages of the page table at pt_ma,
+ * mapped by the top directory slot. */
+static void flush_window(struct vm *vm, uint32_t pt_ma)
+{
+	const uint32_t *e = (const uint32_t *)(vm->phys.ram + pt_ma);
+
+	for (unsigned i = 0; i < 1024; i++)
+		if (e[i] & PTE_P)
+			cpu_invlpg(vm->cpu, WINDOW_PDE << 22 | i << 12);
+}
+
+static void sh_lend_window(struct vm *vm, bool lent)
+{
+	struct shadow *sh = sh_of(vm);
+	struct sh_root *r = &sh->roots[sh->cur];
+	uint32_t *slot = &page_ptr(vm, sh, r->pd)[WINDOW_PDE];
+
+	if (sh->lent == lent)
+		return;
+	if (*slot & PTE_P)
+		flush_window(vm, *slot & PAGE_MASK);
+	sh->lent = lent;
+	*slot = window_slot(vm, sh, r);
 }
 
 static void sh_trace(struct vm *vm, uint32_t gpfn, bool on)
@@ -608,7 +650,7 @@ bool shadow_maps_only_guest_ram(struct vm *vm)
 			if (sh->pg[idx].kind == PG_PD) {
 				bool own = (e[i] & PAGE_MASK) >= sh->base &&
 					   (e[i] & PAGE_MASK) < sh->base + POOL_BYTES;
-				if (!(i == WINDOW_PDE ? (e[i] & PAGE_MASK) == vm->window_pt : own))
+				if (!(own || (i == WINDOW_PDE && (e[i] & PAGE_MASK) == vm->window_pt)))
 					return false;
 			} else if ((e[i] & PAGE_MASK) >= vm->phys.guest_size) {
 				return false;
@@ -630,4 +672,5 @@ const struct mmu_virt_ops shadow_mmu = {
 	.guest_translate = sh_guest_translate,
 	.wrote = sh_wrote,
 	.trace = sh_trace,
+	.lend_window = sh_lend_window,
 };

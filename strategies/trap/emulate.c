@@ -46,6 +46,22 @@ static bool guest_fault(struct emu *x, const struct gfault *f)
 	return true;
 }
 
+bool guest_insn(struct vm *vm, struct emu_insn *e)
+{
+	const struct cpu *c = vm->cpu;
+	uint32_t lin = c->seg[SEG_CS].base + c->eip;
+	bool user = vm->vcpu.cpl == 3;
+	uint8_t bytes[15];
+	struct gfault f;
+
+	/* An instruction shorter than 15 bytes may end just before a page
+	 * the guest has not mapped. */
+	if (!gmem_read(vm, lin, bytes, sizeof(bytes), user, &f) &&
+	    !gmem_read(vm, lin, bytes, 1, user, &f))
+		return false;
+	return emu_decode(bytes, sizeof(bytes), c->seg[SEG_CS].attr & DESC_DB, e);
+}
+
 static uint32_t mem_lin(struct emu *x)
 {
 	return x->c->seg[x->e.seg].base + emu_ea(x->c, &x->e);
@@ -608,15 +624,11 @@ bool emulate(struct vm *vm, unsigned vec, uint32_t err)
 	struct emu x = { .vm = vm, .c = vm->cpu, .user = vm->vcpu.cpl == 3 };
 	struct cpu *c = vm->cpu;
 	struct vcpu *v = &vm->vcpu;
-	uint8_t bytes[15];
 	struct gfault f;
 	uint64_t msr;
 
 	(void)err;
-	if (!gmem_read(vm, c->seg[SEG_CS].base + c->eip, bytes, sizeof(bytes), x.user, &f) &&
-	    !gmem_read(vm, c->seg[SEG_CS].base + c->eip, bytes, 1, x.user, &f))
-		return false;
-	if (!emu_decode(bytes, sizeof(bytes), c->seg[SEG_CS].attr & DESC_DB, &x.e))
+	if (!guest_insn(vm, &x.e))
 		return false;
 
 	switch (x.e.mnem) {
@@ -772,13 +784,10 @@ bool emulate_mmio(struct vm *vm, uint32_t lin, bool write)
 {
 	struct emu x = { .vm = vm, .c = vm->cpu, .user = vm->vcpu.cpl == 3 };
 	struct cpu *c = vm->cpu;
-	uint8_t bytes[15];
-	struct gfault f;
 	uint32_t gpa, err;
 	unsigned k;
 
-	if (!gmem_read(vm, c->seg[SEG_CS].base + c->eip, bytes, sizeof(bytes), x.user, &f) ||
-	    !emu_decode(bytes, sizeof(bytes), c->seg[SEG_CS].attr & DESC_DB, &x.e) ||
+	if (!guest_insn(vm, &x.e) ||
 	    !vm->strat->mmu->guest_translate(vm, lin, write, x.user, &gpa, &err))
 		return false;
 	for (k = 0; k < x.e.n && x.e.kind[k] != EK_MEM; k++)
@@ -808,4 +817,11 @@ bool emulate_mmio(struct vm *vm, uint32_t lin, bool write)
 	default:
 		return false;
 	}
+}
+
+bool emulate_segment_load(struct vm *vm)
+{
+	struct emu x = { .vm = vm, .c = vm->cpu, .user = vm->vcpu.cpl == 3 };
+
+	return guest_insn(vm, &x.e) && emulate_seg_load(&x);
 }

@@ -32,6 +32,17 @@
  *   guest read with MOV from CS) loses it, as the lecture says.
  * - The virtual IF gates the interrupt controller's INTR line on its way
  *   to the physical CPU, whose own IF stays 1.
+ * - A guest that uses the top 4 MiB itself (a page directory mapped into
+ *   its own last slot, say) gets #GP or #SS there from the cut limits. The
+ *   monitor then lends it the window for that one instruction: the
+ *   segments get the guest's limits back, the top directory slot the
+ *   shadow of the guest's mapping (the MMU's lend_window), and the
+ *   instruction runs one single step with interrupts held (exit
+ *   WINDOW_ACCESS). Any other event during the step takes the window back
+ *   first; a fault the step raises again is the guest's own. Instructions
+ *   that read descriptor tables (segment loads, far transfers, INT n,
+ *   LAR...) would read the guest's memory where the monitor's tables are,
+ *   so they are not lent to: they count as a divergence.
  * Not modelled: virtual-8086 mode, task switches, LDT descriptors with a
  *   base in the monitor window, expand-down segments reaching the window.
  */
@@ -39,6 +50,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <Zydis/Zydis.h>
 
 static const uint8_t vcpl_of_pcpl[4] = { 0, 0, 2, 3 };
 
@@ -129,10 +142,23 @@ void shadow_gdt_entry(struct vm *vm, unsigned index)
 
 /* ---- tracing the guest's tables ---- */
 
-static void untrace(struct vm *vm, struct traced_table *t)
+static bool holds(const struct traced_table *t, uint32_t gpfn)
 {
 	for (unsigned k = 0; k < t->npages; k++)
-		if (t->gpfn[k] != ~0u)
+		if (t->gpfn[k] == gpfn)
+			return true;
+	return false;
+}
+
+/* A page the other table also lies in (a GDT and an LDT sharing a page)
+ * stays traced. */
+static void untrace(struct vm *vm, struct traced_table *t)
+{
+	struct trap *tr = trap_of(vm);
+	const struct traced_table *other = t == &tr->gdt ? &tr->ldt : &tr->gdt;
+
+	for (unsigned k = 0; k < t->npages; k++)
+		if (t->gpfn[k] != ~0u && !holds(other, t->gpfn[k]))
 			vm->strat->mmu->trace(vm, t->gpfn[k], false);
 	t->npages = 0;
 }
@@ -314,13 +340,9 @@ static void note_truncation(struct vm *vm)
 {
 	struct cpu *c = vm->cpu;
 	struct emu_insn e;
-	uint8_t bytes[15];
-	struct gfault f;
 	struct desc d;
 
-	if (!gmem_read(vm, c->seg[SEG_CS].base + c->eip, bytes, sizeof(bytes),
-		       vm->vcpu.cpl == 3, &f) ||
-	    !emu_decode(bytes, sizeof(bytes), c->seg[SEG_CS].attr & DESC_DB, &e))
+	if (!guest_insn(vm, &e))
 		return;
 	for (unsigned k = 0; k < e.n; k++) {
 		if (e.kind[k] != EK_MEM)
@@ -333,14 +355,177 @@ static void note_truncation(struct vm *vm)
 	}
 }
 
-static void reflect(struct vm *vm, const struct cpu_event *ev)
+static void reflect(struct vm *vm, const struct cpu_event *ev, bool lent)
 {
-	if (ev->vector == X86_EXC_GP && ev->err == 0)
+	if (ev->vector == X86_EXC_GP && ev->err == 0 && !lent)
 		note_truncation(vm);
 	vm->ctr.injected_exceptions++;
 	exit_account(vm, EXIT_EXCEPTION_NMI, 0, "vector=%u error=%#x", ev->vector, ev->err);
 	/* Traps (#DB from ICEBP or single-step) push the next EIP. */
 	vdeliver(vm, CPU_EV_EXCEPTION, ev->vector, ev->has_err, ev->err, ev->eip);
+}
+
+/* Runs the instruction at EIP one single step with interrupts held; the
+ * #DB that ends it calls step_finish. */
+static void step_begin(struct vm *vm)
+{
+	struct trap *t = trap_of(vm);
+	uint32_t f = cpu_get_eflags(vm->cpu);
+
+	if (t->stepping)
+		return;
+	t->stepping = true;
+	t->guest_tf = f & EFLAGS_TF;
+	cpu_set_eflags(vm->cpu, f | EFLAGS_TF);
+	vm_intr_update(vm);
+}
+
+/* ---- the monitor's window, lent for one instruction ---- */
+
+/* Could an access of the instruction at EIP lie beyond a physical limit
+ * (where ring compression cut it)? Its fetch, a near branch target, its
+ * explicit memory operands, the string operands at ESI/EDI and the stack
+ * near ESP are looked at. */
+static bool beyond_cut(const struct cpu *c, const struct emu_insn *e)
+{
+	const struct seg *s = c->seg;
+	uint32_t esp = c->r[REG_ESP];
+
+	if (c->eip + e->len - 1u > s[SEG_CS].limit || c->eip + e->len - 1u < c->eip)
+		return true;
+	switch (e->mnem) {
+	case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_RET:
+	case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JCXZ:
+	case ZYDIS_MNEMONIC_JECXZ: case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JLE:
+	case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE: case ZYDIS_MNEMONIC_JNL:
+	case ZYDIS_MNEMONIC_JNLE: case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JNP:
+	case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ: case ZYDIS_MNEMONIC_JO:
+	case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JZ:
+	case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
+		/* A near target beyond the CS limit is #GP(0) at the branch
+		 * (which does not tell the target: a taken RET's is on the
+		 * stack). A fault the lent step raises again is the guest's. */
+		return true;
+	default:
+		break;
+	}
+	for (unsigned k = 0; k < e->n; k++)
+		if (e->kind[k] == EK_MEM && emu_ea(c, e) + e->size[k] - 1u > s[e->seg].limit)
+			return true;
+	switch (e->mnem) {
+	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
+	case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW: case ZYDIS_MNEMONIC_CMPSD:
+	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW: case ZYDIS_MNEMONIC_LODSD:
+	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
+	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD:
+		if (c->r[REG_ESI] + 3u > s[e->seg].limit || c->r[REG_EDI] + 3u > s[SEG_ES].limit)
+			return true;
+		break;
+	default:
+		break;
+	}
+	/* PUSH, CALL, ENTER, PUSHA... reach at most 36 bytes below ESP, POP,
+	 * RET n, POPA a little above: a window of 64 either way covers them. */
+	return esp + 64u > s[SEG_SS].limit || esp - 64u > s[SEG_SS].limit;
+}
+
+enum lend { LEND_NONE, LEND_STEP, LEND_SEGMENT_LOAD };
+
+/* How a #GP(0)/#SS(0) at EIP that emulation did not claim is served: run
+ * the instruction one step in the lent window, emulate it (a segment load
+ * would read the monitor's GDT through the lent window), or not at all
+ * (an instruction that reads the monitor's descriptor tables or TSS, or
+ * one whose accesses all lie within the physical limits: the guest's own
+ * fault). */
+static enum lend lend_kind(struct vm *vm)
+{
+	struct emu_insn e;
+
+	if (!guest_insn(vm, &e) || !beyond_cut(vm->cpu, &e))
+		return LEND_NONE;
+	switch (e.mnem) {
+	case ZYDIS_MNEMONIC_MOV:
+	case ZYDIS_MNEMONIC_POP:
+		return e.n && e.kind[0] == EK_SREG ? LEND_SEGMENT_LOAD : LEND_STEP;
+	case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS:
+	case ZYDIS_MNEMONIC_LGS: case ZYDIS_MNEMONIC_LSS:
+		return LEND_SEGMENT_LOAD;
+	case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
+	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT1: case ZYDIS_MNEMONIC_INT3:
+	case ZYDIS_MNEMONIC_INTO:
+	case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL:
+	case ZYDIS_MNEMONIC_VERR: case ZYDIS_MNEMONIC_VERW:
+	case ZYDIS_MNEMONIC_LGDT: case ZYDIS_MNEMONIC_LIDT:
+	case ZYDIS_MNEMONIC_LLDT: case ZYDIS_MNEMONIC_LTR:
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+		return LEND_NONE;
+	default:
+		return e.far ? LEND_NONE : LEND_STEP;
+	}
+}
+
+/* Gives the segment registers that ring compression cut the guest's own
+ * limits (for this one step), lends the window and steps. */
+static bool window_lend(struct vm *vm)
+{
+	struct trap *t = trap_of(vm);
+	struct cpu *c = vm->cpu;
+	unsigned widened = 0;
+
+	if (!vm->strat->mmu->lend_window)
+		return false;
+	switch (lend_kind(vm)) {
+	case LEND_NONE:
+		return false;
+	case LEND_SEGMENT_LOAD:
+		return emulate_segment_load(vm);
+	case LEND_STEP:
+		break;
+	}
+	for (unsigned s = 0; s < 6; s++) {
+		struct seg *p = &c->seg[s];
+		struct desc d;
+		t->lent_seg[s] = *p;
+		if (!(p->sel & ~3u) || !(p->attr & DESC_P) || !guest_desc(vm, p->sel, &d))
+			continue;
+		unsigned a = desc_attr(d);
+		bool down = !(a & DESC_TYPE_CODE) && (a & DESC_TYPE_E);
+		if (!(a & DESC_S) || down || desc_base(d) != p->base || desc_limit(d) <= p->limit)
+			continue;
+		p->limit = desc_limit(d);
+		seg_derive(p);
+		t->lent_limit[s] = p->limit;
+		widened |= 1u << s;
+	}
+	if (!widened)
+		return false;
+	t->lent = widened;
+	vm->strat->mmu->lend_window(vm, true);
+	exit_account(vm, EXIT_WINDOW_ACCESS, 0, "eip=%#x", c->eip);
+	step_begin(vm);
+	return true;
+}
+
+static void window_return(struct vm *vm)
+{
+	struct trap *t = trap_of(vm);
+	struct cpu *c = vm->cpu;
+
+	if (!t->lent)
+		return;
+	for (unsigned s = 0; s < 6; s++) {
+		struct seg *p = &c->seg[s];
+		const struct seg *was = &t->lent_seg[s];
+		if ((t->lent & (1u << s)) && p->sel == was->sel && p->base == was->base &&
+		    p->limit == t->lent_limit[s]) {
+			p->limit = was->limit;
+			seg_derive(p);
+		}
+	}
+	t->lent = 0;
+	vm->strat->mmu->lend_window(vm, false);
 }
 
 static void step_finish(struct vm *vm)
@@ -351,6 +536,7 @@ static void step_finish(struct vm *vm)
 	t->stepping = false;
 	cpu_set_eflags(vm->cpu, (f & ~EFLAGS_TF) | (t->guest_tf ? EFLAGS_TF : 0));
 	vm->strat->mmu->step_done(vm);
+	window_return(vm);
 	vm_intr_update(vm);
 }
 
@@ -359,6 +545,14 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 	struct vm *vm = monitor;
 	struct trap *t = trap_of(vm);
 	uint32_t gerr;
+	bool lent = t->lent;
+
+	/* A stepped instruction that raised anything but a page fault the
+	 * monitor may resolve has ended its step: the #DB will not come (a
+	 * delivery clears TF), so finish it now, giving back the window. */
+	if (t->stepping && !(ev->kind == CPU_EV_EXCEPTION &&
+			     (ev->vector == X86_EXC_PF || ev->vector == X86_EXC_DB)))
+		step_finish(vm);
 
 	switch (ev->kind) {
 	case CPU_EV_INTERRUPT:
@@ -389,12 +583,11 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 		case MMU_PF_HIDDEN:
 			return true;
 		case MMU_PF_STEP:
-			t->stepping = true;
-			t->guest_tf = cpu_get_eflags(c) & EFLAGS_TF;
-			cpu_set_eflags(c, cpu_get_eflags(c) | EFLAGS_TF);
-			vm_intr_update(vm);
+			step_begin(vm);
 			return true;
 		case MMU_PF_MMIO:
+			if (t->stepping)
+				step_finish(vm);
 			if (!emulate_mmio(vm, c->cr2, ev->err & PF_ERR_W)) {
 				char msg[120];
 				snprintf(msg, sizeof(msg), "MMIO access at %#x by an instruction "
@@ -404,6 +597,8 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 			return true;
 		case MMU_PF_GUEST: {
 			struct gfault f = { c->cr2, gerr };
+			if (t->stepping)
+				step_finish(vm);
 			vpage_fault(vm, &f);
 			return true;
 		}
@@ -413,11 +608,17 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 	case X86_EXC_NP:
 		if (emulate(vm, ev->vector, ev->err))
 			return true;
+		if (ev->vector == X86_EXC_GP && ev->err == 0 && !lent && window_lend(vm))
+			return true;
+		break;
+	case X86_EXC_SS:
+		if (ev->err == 0 && !lent && window_lend(vm))
+			return true;
 		break;
 	default:
 		break;
 	}
-	reflect(vm, ev);
+	reflect(vm, ev, lent);
 	return true;
 }
 

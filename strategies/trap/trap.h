@@ -40,6 +40,12 @@ struct trap {
 	bool guest_tf;			/* the guest's own TF during a step */
 	int vdelivering;		/* vector being delivered virtually, or -1 */
 	unsigned nesting;
+	/* The window lent to the guest for one instruction: the segment
+	 * registers given the guest's limits (bit per SEG_*), their physical
+	 * caches before, and the limits they were given. */
+	unsigned lent;
+	struct seg lent_seg[6];
+	uint32_t lent_limit[6];
 };
 
 static inline struct trap *trap_of(struct vm *vm)
@@ -81,11 +87,17 @@ bool emulate_far_transfer(struct vm *vm, uint16_t sel, uint32_t off, bool call, 
 			  uint32_t ret_eip);
 
 /* emulate.c */
+/* Reads and decodes the guest instruction at CS:EIP through the guest's
+ * own tables; false if it cannot be read or is no valid instruction. */
+bool guest_insn(struct vm *vm, struct emu_insn *e);
 /* Emulates the instruction at EIP that raised #GP (or #NP for a user code
  * load) if the virtual CPU allows it; false: reflect the fault. */
 bool emulate(struct vm *vm, unsigned vec, uint32_t err);
 /* A guest access at lin that reached device memory; false if the
  * instruction is not one the monitor emulates on MMIO. */
 bool emulate_mmio(struct vm *vm, uint32_t lin, bool write);
+/* Emulates the segment load (MOV/POP Sreg, LDS/LES/LFS/LGS/LSS) at EIP
+ * whatever fault it raised; false if it is none. */
+bool emulate_segment_load(struct vm *vm);
 
 #endif

@@ -217,3 +217,30 @@ Test(mon_trap, triple_fault_dumps_both_cpus)
 	free(dump);
 	done(&t);
 }
+
+/* A kernel that maps its page directory into its own last slot, and puts
+ * data, a stack, ring-3 pages and code in the top 4 MiB where the monitor
+ * keeps its tables: the window is lent for each access, so every check
+ * passes but the one LSL that takes its selector from there (it would read
+ * the monitor's GDT), which is reported as a truncation divergence; the
+ * shadow never maps anything but guest RAM. */
+Test(mon_trap, window_lent_to_the_guest)
+{
+	struct run n, t;
+
+	run(&n, GUEST("conformance/toplinear.elf"), "native", false, NULL);
+	run(&t, GUEST("conformance/toplinear.elf"), "trap+shadow", false, NULL);
+	cr_assert_eq(t.res.outcome, VM_EXITED, "%s", t.res.msg);
+	cr_assert(strstr(n.out, "toplinear: 33 passed, 0 failed"), "%s", n.out);
+	cr_assert(strstr(t.out, "toplinear: 32 passed, 1 failed"), "%s", t.out);
+	cr_assert(strstr(t.out, "PASS code at 0xffc08100 runs and returns"), "%s", t.out);
+	cr_assert(strstr(t.out, "PASS lfs loads a far pointer from 0xffc09000"), "%s", t.out);
+	cr_assert(strstr(t.out, "PASS a PDE written through the window lands in the directory"),
+		  "%s", t.out);
+	cr_assert(!strstr(t.out, "PASS lsl of a selector at 0xffc09010"), "%s", t.out);
+	cr_assert_gt(t.vm->ctr.exit[EXIT_WINDOW_ACCESS].count, 1000);
+	cr_assert_eq(t.vm->ctr.diverged_truncation, 1);
+	cr_assert(shadow_maps_only_guest_ram(t.vm));
+	done(&n);
+	done(&t);
+}
