@@ -37,8 +37,10 @@
  *   slot points to only while the CPU strategy lends the window to the
  *   guest for one instruction (lend_window); the TLB entries of whichever
  *   mapping leaves the slot are flushed.
- * Not modelled: CR0.WP = 0 for the guest (supervisor writes to read-only
- * pages are then refused like user ones), guest PAT/PCD bits.
+ * - CR0.WP = 0: a supervisor write to a read-only guest page is mapped
+ *   writable for the supervisor only (fill), so a later user access
+ *   faults again and gets the page back read-only.
+ * Not modelled: guest PAT/PCD bits.
  */
 #include <stdlib.h>
 #include <string.h>
