@@ -270,7 +270,8 @@ void cpu_set_cpl(struct cpu *c, unsigned cpl);
  * at CPL > 0 they raise #GP(0) before doing anything. sensitive_seen: one
  * executed at CPL > 0 with its x86 effect (a dropped IF change, a revealed
  * RPL or table base): counted and reported to a monitor, with the EFLAGS
- * value POPF/IRET tried to load or PUSHF pushed (0 for the others).
+ * value POPF/IRET tried to load or PUSHF pushed, the selector LAR, LSL,
+ * VERR or VERW examined (0 for the others).
  */
 static inline void sensitive_trap(struct cpu *c)
 {

@@ -279,6 +279,10 @@ static void popf(struct cpu *c, const struct insn *i)
 	cpu_set_eflags(c, (cur & ~mask) | (v & mask & ~EFLAGS_RF));
 	if ((v ^ cur) & (EFLAGS_IF | EFLAGS_IOPL) & ~mask)
 		sensitive_seen(c, SENS_POPF, v);
+	else if (c->cpl > 0 && c->hooks.sensitive)
+		/* Nothing was dropped here, but a monitor that keeps the IF and
+		 * IOPL the guest believes in must see what it meant to load. */
+		c->hooks.sensitive(c->hooks.monitor, c, SENS_POPF, v);
 	NEXT(c, i);
 }
 

@@ -203,7 +203,7 @@ static void lar_lsl(struct cpu *c, const struct insn *i)
 		reg_set(c, i->r0, i->opsz, i->opsz == 2 ? v & 0xffff : v);
 	}
 	set_zf(c, ok);
-	sensitive_seen(c, i->op == LAR ? SENS_LAR : SENS_LSL, 0);
+	sensitive_seen(c, i->op == LAR ? SENS_LAR : SENS_LSL, sel);
 	NEXT(c, i);
 }
 
@@ -220,7 +220,7 @@ static void verr_verw(struct cpu *c, const struct insn *i)
 	else if (ok)
 		ok = !(a & DESC_TYPE_CODE) && (a & DESC_TYPE_W);
 	set_zf(c, ok);
-	sensitive_seen(c, i->op == VERR ? SENS_VERR : SENS_VERW, 0);
+	sensitive_seen(c, i->op == VERR ? SENS_VERR : SENS_VERW, sel);
 	NEXT(c, i);
 }
 

@@ -622,33 +622,83 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 	return true;
 }
 
-/* x86's sensitive unprivileged instructions run in the guest kernel: did
- * the guest just see or do something other than on the bare machine? A
- * POPF or IRET diverges when it meant to change the virtual IF or IOPL,
- * PUSHF when the real IF/IOPL it pushed differ from the virtual ones; the
- * others show ring 1 or the monitor's tables. (User mode behaves as
- * natively.) */
+/* Does the physical descriptor at sel (the shadow GDT's or LDT's) differ
+ * from the guest's own: a DPL raised, a limit cut, a descriptor marked not
+ * present so that loading it traps? */
+static bool desc_differs(struct vm *vm, uint16_t sel)
+{
+	unsigned idx = sel >> 3;
+	struct desc g, p;
+
+	if (!(sel & ~3u) || !guest_desc(vm, sel, &g))
+		return false;
+	if (sel & SEL_TI) {
+		if (idx >= PAGE_SIZE / 8)
+			return true;
+		memcpy(&p, mon_page(vm, MON_LDT_PAGE) + idx * 8, 8);
+	} else {
+		if (idx >= 8190)
+			return true;
+		memcpy(&p, mon_page(vm, 0) + idx * 8, 8);
+	}
+	uint32_t keep = ~((uint32_t)DESC_TYPE_A << 8);	/* the accessed bit may lag */
+	return g.lo != p.lo || (g.hi & keep) != (p.hi & keep);
+}
+
+/* x86's sensitive unprivileged instructions, run by the deprivileged guest:
+ * did it just see or do something other than on the bare machine? A POPF
+ * diverges when it meant to change what the bare machine's POPF would
+ * have changed at the guest's CPL (IF and IOPL in the kernel, IF in user
+ * mode given IOPL 3); PUSHF when the real IF/IOPL it pushed differ from
+ * the virtual ones; SGDT/SIDT/SLDT/STR/SMSW when the monitor's tables or
+ * CR0 show; LAR/LSL/VERR/VERW when the descriptor they read is not the
+ * guest's; MOV/PUSH from CS/SS in the kernel (RPL 1). */
 static void on_sensitive(void *monitor, struct cpu *c, enum cpu_sensitive s, uint32_t value)
 {
 	struct vm *vm = monitor;
-	uint32_t virt = vm->vcpu.eflags & VFLAGS;
+	const struct vcpu *v = &vm->vcpu;
+	uint32_t virt = v->eflags & VFLAGS;
+	bool differs;
 
-	if (vm->vcpu.cpl != 0)
-		return;
 	switch (s) {
 	case SENS_POPF:
-	case SENS_IRET:
-		if ((value & VFLAGS) != virt)
+	case SENS_IRET: {
+		uint32_t may = v->cpl == 0 ? VFLAGS
+			       : (virt & EFLAGS_IOPL) == EFLAGS_IOPL ? EFLAGS_IF : 0;
+		if ((value ^ virt) & may)
 			vm->ctr.diverged_popf++;
-		break;
+		return;
+	}
 	case SENS_PUSHF:
-		if ((value & VFLAGS) != virt)
-			vm->ctr.diverged_reveal++;
+		differs = (value & VFLAGS) != virt;
+		break;
+	case SENS_SGDT:
+		differs = c->gdtr.base != v->gdtr.base || c->gdtr.limit != v->gdtr.limit;
+		break;
+	case SENS_SIDT:
+		differs = c->idtr.base != v->idtr.base || c->idtr.limit != v->idtr.limit;
+		break;
+	case SENS_SLDT:
+		differs = c->seg[SEG_LDTR].sel != v->ldtr.sel;
+		break;
+	case SENS_STR:
+		differs = c->seg[SEG_TR].sel != v->tr.sel;
+		break;
+	case SENS_SMSW:
+		differs = ((c->cr0 ^ v->cr0) & 0xffff) != 0;
+		break;
+	case SENS_LAR:
+	case SENS_LSL:
+	case SENS_VERR:
+	case SENS_VERW:
+		differs = v->cpl == 0 || desc_differs(vm, (uint16_t)value);
 		break;
 	default:
-		vm->ctr.diverged_reveal++;
+		differs = v->cpl == 0;
 		break;
 	}
+	if (differs)
+		vm->ctr.diverged_reveal++;
 }
 
 /* ---- attach ---- */
