@@ -107,7 +107,7 @@ static uint32_t space_read(struct bus *b, struct bus_space *s, bool pio,
 	}
 	if (size == 1) {
 		s->unclaimed_reads++;
-		return 0xff;
+		return pio ? 0xff : 0;
 	}
 	uint32_t v = 0;
 	for (unsigned i = 0; i < size; i++)

@@ -8,7 +8,10 @@
  * access sizes it accepts; an overlap is refused with a message naming both
  * devices. An access of a size the device does not accept is split into
  * byte accesses, as an ISA bus splits a 16-bit IN on 8-bit ports. An
- * unclaimed read returns all-ones and an unclaimed access is counted.
+ * unclaimed port read returns all-ones (the floating ISA bus); an unclaimed
+ * MMIO read returns zeros, as QEMU's pc machine answers for memory no
+ * device or RAM backs (so a kernel that probes past the end of RAM sees
+ * what it sees there). Every unclaimed access is counted.
  * Every region counts its reads and writes (the "device accesses by device"
  * counters).
  */

@@ -32,7 +32,8 @@ Test(bus, overlap_names_both)
 	cr_assert_eq(bus_add_pio(&b, "ide-ctl", 0x3f6, 1, BUS_1, &ops, NULL, err, sizeof(err)), 0);
 }
 
-/* Unclaimed reads are all-ones and counted; claimed ones count per region. */
+/* Unclaimed port reads are all-ones, unclaimed MMIO reads zeros (as on
+ * QEMU's pc), both counted; claimed ones count per region. */
 Test(bus, unclaimed_and_counters)
 {
 	static struct bus b;
@@ -43,6 +44,8 @@ Test(bus, unclaimed_and_counters)
 				 sizeof(err)), 0);
 	cr_assert_eq(bus_pio_read(&b, 0x200, 2), 0xffff);
 	cr_assert_eq(b.pio.unclaimed_reads, 2);
+	cr_assert_eq(bus_mmio_read(&b, 0xe0000000u, 4), 0);
+	cr_assert_eq(b.mmio.unclaimed_reads, 4);
 	cr_assert_eq(bus_pio_read(&b, 0x102, 1), 0x42);
 	bus_pio_write(&b, 0x100, 1, 0);
 	cr_assert_eq(b.pio.r[0].reads, 1);
