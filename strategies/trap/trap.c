@@ -269,14 +269,25 @@ void shadow_ldt_sync(struct vm *vm)
 	cpu_load_seg(vm->cpu, SEG_LDTR, MON_LDT_SEL, d.lo, d.hi);
 }
 
+/* Remembers the guest's limit of segment register sreg as just loaded. */
+static void note_vseg(struct vm *vm, unsigned sreg, uint32_t limit)
+{
+	const struct seg *p = &vm->cpu->seg[sreg];
+
+	trap_of(vm)->vseg[sreg].valid = true;
+	trap_of(vm)->vseg[sreg].sel = p->sel;
+	trap_of(vm)->vseg[sreg].base = p->base;
+	trap_of(vm)->vseg[sreg].limit = limit;
+}
+
 void load_phys_seg(struct vm *vm, unsigned sreg, uint16_t vsel, struct desc d)
 {
 	uint16_t psel = vsel;
 
 	if (sreg == SEG_CS || sreg == SEG_SS)
 		psel = (uint16_t)((vsel & ~3u) | p_rpl(vsel & 3u));
-	d = compress(d);
-	cpu_load_seg(vm->cpu, sreg, psel, d.lo, d.hi);
+	cpu_load_seg(vm->cpu, sreg, psel, compress(d).lo, compress(d).hi);
+	note_vseg(vm, sreg, desc_limit(d));
 }
 
 void load_phys_null(struct vm *vm, unsigned sreg, uint16_t vsel)
@@ -487,14 +498,20 @@ static bool window_lend(struct vm *vm)
 	for (unsigned s = 0; s < 6; s++) {
 		struct seg *p = &c->seg[s];
 		struct desc d;
+		uint32_t limit;
 		t->lent_seg[s] = *p;
-		if (!(p->sel & ~3u) || !(p->attr & DESC_P) || !guest_desc(vm, p->sel, &d))
+		if (!(p->sel & ~3u) || !(p->attr & DESC_P) || !(p->attr & DESC_S) ||
+		    (!(p->attr & DESC_TYPE_CODE) && (p->attr & DESC_TYPE_E)))
 			continue;
-		unsigned a = desc_attr(d);
-		bool down = !(a & DESC_TYPE_CODE) && (a & DESC_TYPE_E);
-		if (!(a & DESC_S) || down || desc_base(d) != p->base || desc_limit(d) <= p->limit)
+		if (t->vseg[s].valid && t->vseg[s].sel == p->sel && t->vseg[s].base == p->base)
+			limit = t->vseg[s].limit;
+		else if (guest_desc(vm, p->sel, &d) && desc_base(d) == p->base)
+			limit = desc_limit(d);
+		else
 			continue;
-		p->limit = desc_limit(d);
+		if (limit <= p->limit)
+			continue;
+		p->limit = limit;
 		seg_derive(p);
 		t->lent_limit[s] = p->limit;
 		widened |= 1u << s;
@@ -775,9 +792,11 @@ static int trap_attach(struct vm *vm, char *err, size_t errlen)
 				p->sel = (uint16_t)((sel & ~3u) | p_rpl(sel & 3u));
 			if (DESC_DPL(p->attr) == 0)
 				p->attr |= 1u << DESC_DPL_SHIFT;
+			uint32_t limit = p->limit;
 			if (p->base < WINDOW_BASE && p->limit > WINDOW_BASE - 1 - p->base)
 				p->limit = WINDOW_BASE - 1 - p->base;
 			seg_derive(p);
+			note_vseg(vm, s, limit);
 		}
 	}
 	struct desc tss;
