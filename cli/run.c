@@ -191,6 +191,7 @@ struct run_report {
 	struct modeled mod;
 	bool have_baseline;
 	double baseline_cycles;
+	uint64_t baseline_insns;
 	const char *baseline_error;
 };
 
@@ -235,7 +236,12 @@ static void print_summary(FILE *f, const struct run_report *rep)
 			(unsigned long long)vm->ctr.diverged_truncation);
 	fprintf(f, "  modeled cycles      %.0f (%s cost model, %.6f s at %.1f GHz)", m->total,
 		rep->cost->name, m->total / (rep->cost->clock_ghz * 1e9), rep->cost->clock_ghz);
-	if (rep->have_baseline)
+	if (rep->have_baseline && rep->baseline_insns != vm->cpu->insns)
+		/* A guest that diverged, or stopped early, did other work. */
+		fprintf(f, ", overhead %.3fx native, not comparable: native ran %llu guest "
+			   "instructions\n", m->total / rep->baseline_cycles,
+			(unsigned long long)rep->baseline_insns);
+	else if (rep->have_baseline)
 		fprintf(f, ", overhead %.3fx native\n", m->total / rep->baseline_cycles);
 	else if (rep->baseline_error)
 		fprintf(f, ", overhead unknown (native baseline: %s)\n", rep->baseline_error);
@@ -317,6 +323,8 @@ static void write_json(FILE *f, const struct run_report *rep, const struct stats
 	if (rep->have_baseline) {
 		json_dbl(&j, "native_cycles", rep->baseline_cycles);
 		json_dbl(&j, "overhead", m->total / rep->baseline_cycles);
+		json_u64(&j, "native_insns", rep->baseline_insns);
+		json_bool(&j, "overhead_comparable", rep->baseline_insns == rep->vm->cpu->insns);
 	}
 	json_obj(&j, "components");
 	json_dbl(&j, "guest", m->guest);
@@ -483,6 +491,7 @@ static void run_baseline(const struct vm_config *cfg, const struct replay *rp,
 		if (vm_finished(r.outcome)) {
 			rep->have_baseline = true;
 			rep->baseline_cycles = m.total;
+			rep->baseline_insns = vm->cpu->insns;
 		} else {
 			rep->baseline_error = "the native run did not finish";
 		}

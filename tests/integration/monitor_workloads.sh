@@ -58,5 +58,19 @@ while read -r name _; do
 	done
 	echo "ok   $name"
 done <"$root/workloads/WORKLOADS"
+
+# The overhead against the native baseline is flagged as not comparable
+# when the run did other work than the native one (popf diverged), and
+# only then.
+comparable() {	# comparable NAME: the run's overhead_comparable
+	timeout -k 5 300 "$vmmsim" run -q -s trap+shadow -w "$guests/$1.elf" \
+		--append "${args[$1]}" --json "$tmp/c.json" >/dev/null 2>&1
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["modeled"]["overhead_comparable"])' \
+		"$tmp/c.json"
+}
+[ "$(comparable popf)" = False ] ||
+	{ echo "FAIL popf: a diverged run's overhead is called comparable"; fail=$((fail + 1)); }
+[ "$(comparable compute)" = True ] ||
+	{ echo "FAIL compute: overhead called not comparable"; fail=$((fail + 1)); }
 echo "monitor workloads: $fail failure(s)"
 [ "$fail" -eq 0 ]
