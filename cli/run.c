@@ -594,13 +594,22 @@ int cmd_run(int argc, char **argv)
 	fflush(stdout);
 	model_compute(rep.vm, &cost, &rep.mod);
 	bool wedged = !vm_finished(rep.r.outcome);
-	if (baseline && !wedged)
+	const struct mon_counters *mc = &rep.vm->ctr;
+	/* A guest that diverged and then halted (a kernel panic, say) did
+	 * other work than natively: there is no overhead to compare, and its
+	 * native run may go on for much longer. */
+	if (baseline && rep.r.outcome == VM_HALTED &&
+	    (mc->diverged_popf || mc->diverged_reveal || mc->diverged_truncation))
+		rep.baseline_error = "not run, the guest diverged and halted";
+	else if (baseline && !wedged)
 		run_baseline(&cfg, &rp, &rep);
 
 	if (!o.quiet || wedged)
 		print_summary(stderr, &rep);
 	if (wedged)
 		vm_dump(rep.vm, stderr);
+	else if (!o.quiet && rep.r.outcome == VM_HALTED)
+		vm_dump_screen(rep.vm, stderr);	/* a panic may be written there */
 	if (json) {
 		struct stats rows;
 		stats_init(&rows);

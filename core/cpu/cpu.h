@@ -195,6 +195,7 @@ struct cpu {
 	uint32_t apic_base;
 
 	bool intr_line;		/* INTR pin */
+	bool intr_held;		/* a monitor holds INTR back (the guest's virtual IF is clear) */
 	bool halted;
 	uint64_t halt_ns;	/* modeled time in the current halt */
 	uint64_t shadow_until;	/* interrupts inhibited until this insn count */

@@ -23,7 +23,21 @@ static inline uint32_t near_target(struct cpu *c, const struct insn *i, uint32_t
 
 static void jmp_rel(struct cpu *c, const struct insn *i)
 {
-	c->eip = near_target(c, i, c->eip + i->len + i->imm);
+	uint32_t t = near_target(c, i, c->eip + i->len + i->imm);
+
+	/* A jump to itself that no interrupt or debug trap can leave (a
+	 * kernel's "cli; for (;;);" after a panic) would spin until the
+	 * budget runs out: the guest is wedged now, and the run ends so. */
+	if (unlikely(t == c->eip) && (!(c->eflags & EFLAGS_IF) || c->intr_held) &&
+	    !(c->eflags & EFLAGS_TF)) {
+		char msg[120];
+		snprintf(msg, sizeof(msg), "the guest spins for ever: JMP to itself at EIP %#x "
+			 "with interrupts disabled", t);
+		c->eip = t;
+		cpu_request_stop(c, CPU_STOP_BUDGET, msg);
+		return;
+	}
+	c->eip = t;
 }
 
 static void jmp_r(struct cpu *c, const struct insn *i)

@@ -93,8 +93,10 @@ void vm_pio_write(struct vm *vm, uint16_t port, unsigned size, uint32_t v)
 
 void vm_intr_update(struct vm *vm)
 {
-	bool level = vm->intr_level && (!vm->intr_gate || vm->intr_gate(vm));
-	cpu_set_intr(vm->cpu, level);
+	bool open = !vm->intr_gate || vm->intr_gate(vm);
+
+	vm->cpu->intr_held = !open;
+	cpu_set_intr(vm->cpu, vm->intr_level && open);
 }
 
 static void vm_intr_pin(void *opaque, int level)
@@ -315,7 +317,7 @@ static bool cga_row_blank(const uint8_t *row)
 	return true;
 }
 
-static void cga_dump(const struct vm *vm, FILE *f)
+void vm_dump_screen(const struct vm *vm, FILE *f)
 {
 	if (vm->phys.guest_size < CGA_TEXT + 2 * CGA_COLS * CGA_ROWS)
 		return;
@@ -357,7 +359,7 @@ void vm_dump(struct vm *vm, FILE *f)
 		fprintf(f, "CPU:\n");
 	}
 	cpu_dump(vm->cpu, f);
-	cga_dump(vm, f);
+	vm_dump_screen(vm, f);
 }
 
 void vm_insns_by_vcpl(struct vm *vm, uint64_t out[4])

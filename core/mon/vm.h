@@ -113,6 +113,8 @@ void vm_collect_stats(struct vm *vm, struct stats *s);
 /* The guest ended badly: both CPU views (virtual, if a monitor runs, and
  * physical) for the status-3 report. */
 void vm_dump(struct vm *vm, FILE *f);
+/* The CGA text screen's rows that hold anything (nothing when blank). */
+void vm_dump_screen(const struct vm *vm, FILE *f);
 
 /* The guest ended its run itself, as opposed to wedging. */
 static inline bool vm_finished(enum vm_outcome o)

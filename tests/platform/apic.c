@@ -18,8 +18,8 @@
  *     interrupts. With "ide": sector 0 of the primary master and slave
  *     read by PIO with IRQ14 through the I/O APIC.
  *  6. With "wedge": a panic as a teaching kernel shows one, on the CGA
- *     screen only, then a spin with interrupts off (vmmsim's budget ends
- *     it and the register dump shows the screen).
+ *     screen only, then a spin with interrupts off (vmmsim ends the run
+ *     as wedged there and the register dump shows the screen).
  */
 #include "apic.h"
 

@@ -45,6 +45,21 @@ Test(cpu_core, budget_is_exact)
 	cr_assert_eq(m->cpu->r[REG_EAX], 6);
 }
 
+/* A JMP to itself with IF = 0 can never be left: the run ends there at
+ * once, as wedged; with IF = 1 it spins until the budget. */
+Test(cpu_core, self_jump_with_interrupts_off_is_wedged)
+{
+	static const uint8_t spin[] = { 0xfa, 0x40, 0xeb, 0xfe };	/* cli; inc eax; jmp $ */
+	static const uint8_t idle[] = { 0xfb, 0x40, 0xeb, 0xfe };	/* sti; inc eax; jmp $ */
+
+	cr_assert_eq(tm_run(m, spin, sizeof(spin), 1000), CPU_STOP_BUDGET);
+	cr_assert_eq(m->cpu->insns, 3);
+	cr_assert_eq(m->cpu->eip, TM_CODE + 2);
+	cr_assert(strstr(m->cpu->stop_msg, "JMP to itself"), "%s", m->cpu->stop_msg);
+	cr_assert_eq(tm_run(m, idle, sizeof(idle), 1000), CPU_STOP_BUDGET);
+	cr_assert_geq(m->cpu->insns, 1000);
+}
+
 /* CALL/RET and PUSH/POP move ESP and return to the right place. */
 Test(cpu_core, call_ret_push_pop)
 {
