@@ -74,6 +74,10 @@ struct mmu_virt_ops {
 	/* Gives the top 4 MiB of linear space (the monitor's window) the
 	 * guest's own mapping, or gives them back to the monitor. */
 	void (*lend_window)(struct vm *vm, bool lent);
+	/* Maps the device page behind guest-linear lin for the next step (an
+	 * instruction the CPU strategy does not emulate on device memory);
+	 * step_done takes it away. False if lin maps no device. */
+	bool (*mmio_step)(struct vm *vm, uint32_t lin, bool write, bool user);
 };
 
 /* A strategy as the user names it ("trap+shadow"). */

@@ -37,6 +37,10 @@
  *   slot points to only while the CPU strategy lends the window to the
  *   guest for one instruction (lend_window); the TLB entries of whichever
  *   mapping leaves the slot are flushed.
+ * - Device memory is never mapped, so every access to it faults and the
+ *   CPU strategy emulates it; for an instruction it does not emulate, the
+ *   device page (and only a page beyond all machine memory) is mapped for
+ *   that one step (mmio_step), so the access reaches the device model.
  * - CR0.WP = 0: a supervisor write to a read-only guest page is mapped
  *   writable for the supervisor only (fill), so a later user access
  *   faults again and gets the page back read-only.
@@ -92,6 +96,7 @@ struct shadow {
 	unsigned flood_n;			/* ... this many times in a row */
 	bool stepping;
 	bool lent;				/* the current root's top slot is the guest's */
+	uint32_t dev_slot;			/* shadow PTE mapping a device for a step, or NONE */
 	uint32_t step_slot, step_gpfn;
 	uint8_t snap[PAGE_SIZE];
 };
@@ -321,6 +326,34 @@ static void sh_wrote(struct vm *vm, uint32_t gpa, uint32_t len)
 
 /* ---- hidden faults ---- */
 
+/* The current root's shadow table for directory slot pde, made (empty) if
+ * it has none; 0 when the pool ran out, which empties every root. */
+static uint32_t table_for(struct vm *vm, struct shadow *sh, unsigned pde)
+{
+	struct sh_root *r = &sh->roots[sh->cur];
+	const struct vcpu *v = &vm->vcpu;
+
+	if (r->pt[pde])
+		return r->pt[pde];
+	/* The page table this shadow table mirrors: a 4 MiB guest page or
+	 * paging off has none, they are synthesized from the PDE. */
+	uint32_t gpde = 0, src = NONE;
+	if ((v->cr0 & CR0_PG) && gphys_read32(vm, (v->cr3 & PAGE_MASK) + pde * 4, &gpde) &&
+	    !((gpde & PTE_PS) && (v->cr4 & CR4_PSE)))
+		src = gpde >> PAGE_SHIFT;
+	uint32_t idx = pool_alloc(vm, sh, PG_PT, sh->cur, pde, src);
+	if (!idx) {
+		drop_all(vm, sh);
+		switch_root(vm, sh);
+		return 0;
+	}
+	r->pt[pde] = idx;
+	page_ptr(vm, sh, r->pd)[pde] = page_ma(sh, idx) | PTE_P | PTE_RW | PTE_US;
+	mirror(vm, sh, src, idx);
+	vm->ctr.shadow_syncs++;
+	return idx;
+}
+
 static enum mmu_pf fill(struct vm *vm, struct shadow *sh, uint32_t lin, bool write, bool user,
 			uint32_t *guest_err)
 {
@@ -345,27 +378,8 @@ static enum mmu_pf fill(struct vm *vm, struct shadow *sh, uint32_t lin, bool wri
 	if (gpa >= vm->phys.guest_size)
 		return MMU_PF_MMIO;
 
-	if (!r->pt[pde]) {
-		/* The page table this shadow table mirrors: a 4 MiB guest page or
-		 * paging off has none, they are synthesized from the PDE. */
-		uint32_t gpde = 0, src = NONE;
-		if ((v->cr0 & CR0_PG) &&
-		    gphys_read32(vm, (v->cr3 & PAGE_MASK) + pde * 4, &gpde) &&
-		    !((gpde & PTE_PS) && (v->cr4 & CR4_PSE)))
-			src = gpde >> PAGE_SHIFT;
-		uint32_t idx = pool_alloc(vm, sh, PG_PT, sh->cur, pde, src);
-		if (!idx) {
-			unsigned keep = sh->cur;
-			drop_all(vm, sh);
-			(void)keep;
-			switch_root(vm, sh);
-			return MMU_PF_HIDDEN;	/* retry: the fault comes back into an empty root */
-		}
-		r->pt[pde] = idx;
-		page_ptr(vm, sh, r->pd)[pde] = page_ma(sh, idx) | PTE_P | PTE_RW | PTE_US;
-		mirror(vm, sh, src, idx);
-		vm->ctr.shadow_syncs++;
-	}
+	if (!table_for(vm, sh, pde))
+		return MMU_PF_HIDDEN;	/* retry: the fault comes back into an empty root */
 
 	uint32_t gpfn = gpa >> PAGE_SHIFT;
 	bool may_write = (fl & TLBF_RW) && (fl & TLBF_D);
@@ -468,6 +482,39 @@ static unsigned unshadow(struct vm *vm, struct shadow *sh, uint32_t gpfn)
 	return n;
 }
 
+static bool sh_mmio_step(struct vm *vm, uint32_t lin, bool write, bool user)
+{
+	struct shadow *sh = sh_of(vm);
+	const struct vcpu *v = &vm->vcpu;
+	unsigned pde = lin >> 22, pti = (lin >> 12) & 1023, shift;
+	uint32_t gpa, err, idx;
+	uint8_t fl;
+
+	if ((pde == WINDOW_PDE && !sh->lent) || sh->dev_slot != NONE ||
+	    !guest_walk(vm, v->cr0, v->cr3, v->cr4, lin, write, user, true, &gpa, &fl, &shift,
+			&err) ||
+	    gpa < vm->phys.size || !(idx = table_for(vm, sh, pde)))
+		return false;
+	page_ptr(vm, sh, idx)[pti] = (gpa & PAGE_MASK) | PTE_P | ((fl & TLBF_US) ? PTE_US : 0) |
+				     ((fl & TLBF_RW) ? PTE_RW : 0);
+	cpu_invlpg(vm->cpu, lin);
+	sh->dev_slot = idx << 10 | pti;
+	return true;
+}
+
+/* The device page mapped for the step is taken away again. */
+static void unmap_device(struct vm *vm, struct shadow *sh)
+{
+	uint32_t idx = sh->dev_slot >> 10, i = sh->dev_slot & 1023;
+
+	sh->dev_slot = NONE;
+	if (sh->pg[idx].kind != PG_PT)
+		return;
+	page_ptr(vm, sh, idx)[i] = 0;
+	if (current_root(sh, sh->pg[idx].root))
+		cpu_invlpg(vm->cpu, (uint32_t)sh->pg[idx].pde << 22 | i << 12);
+}
+
 static void sh_step_done(struct vm *vm)
 {
 	struct shadow *sh = sh_of(vm);
@@ -476,6 +523,8 @@ static void sh_step_done(struct vm *vm)
 	const uint32_t *old = (const uint32_t *)sh->snap;
 	unsigned synced = 0;
 
+	if (sh->dev_slot != NONE)
+		unmap_device(vm, sh);
 	if (!sh->stepping)
 		return;
 	sh->stepping = false;
@@ -619,6 +668,7 @@ static int sh_attach(struct vm *vm, char *err, size_t errlen)
 		sh->free[sh->nfree++] = k;
 	u32map_init(&sh->mirrors);
 	u32map_init(&sh->rmap);
+	sh->dev_slot = NONE;
 	vm->mmu_priv = sh;
 	sh->mode = mode_of(vm);
 	switch_root(vm, sh);
@@ -675,4 +725,5 @@ const struct mmu_virt_ops shadow_mmu = {
 	.wrote = sh_wrote,
 	.trace = sh_trace,
 	.lend_window = sh_lend_window,
+	.mmio_step = sh_mmio_step,
 };

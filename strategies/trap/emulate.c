@@ -777,8 +777,8 @@ bool emulate(struct vm *vm, unsigned vec, uint32_t err)
  * A guest access to device memory (the shadow MMU never maps it, so every
  * access faults): the instruction's memory operand goes to the device
  * model instead, and the device counts it. Compilers reach MMIO registers
- * with plain moves (loads, stores, zero/sign-extending loads); anything
- * else stops the run with the instruction named rather than guess.
+ * with plain moves (loads, stores, zero/sign-extending loads), emulated
+ * here; anything else (false) is stepped with the device page mapped.
  */
 bool emulate_mmio(struct vm *vm, uint32_t lin, bool write)
 {

@@ -557,6 +557,25 @@ static void step_finish(struct vm *vm)
 	vm_intr_update(vm);
 }
 
+/* A device access by an instruction emulate_mmio does not take: it runs
+ * one step with the device page mapped (one MMIO exit), the device model
+ * answering it through the physical CPU. */
+static void mmio_step(struct vm *vm, bool write)
+{
+	struct cpu *c = vm->cpu;
+
+	if (vm->strat->mmu->mmio_step &&
+	    vm->strat->mmu->mmio_step(vm, c->cr2, write, vm->vcpu.cpl == 3)) {
+		exit_account(vm, EXIT_MMIO, 0, "stepped lin=%#x", c->cr2);
+		step_begin(vm);
+		return;
+	}
+	char msg[120];
+	snprintf(msg, sizeof(msg), "MMIO access at %#x that the monitor cannot serve (EIP %#x)",
+		 c->cr2, c->eip);
+	cpu_request_stop(c, CPU_STOP_UNSUPPORTED, msg);
+}
+
 static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 {
 	struct vm *vm = monitor;
@@ -605,12 +624,8 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 		case MMU_PF_MMIO:
 			if (t->stepping)
 				step_finish(vm);
-			if (!emulate_mmio(vm, c->cr2, ev->err & PF_ERR_W)) {
-				char msg[120];
-				snprintf(msg, sizeof(msg), "MMIO access at %#x by an instruction "
-					 "the monitor does not emulate (EIP %#x)", c->cr2, c->eip);
-				cpu_request_stop(c, CPU_STOP_UNSUPPORTED, msg);
-			}
+			if (!emulate_mmio(vm, c->cr2, ev->err & PF_ERR_W))
+				mmio_step(vm, ev->err & PF_ERR_W);
 			return true;
 		case MMU_PF_GUEST: {
 			struct gfault f = { c->cr2, gerr };

@@ -128,6 +128,19 @@ static void priority_tests(void)
 	cli();
 	plat_check("lapic: lowering TPR delivers it", tpr_irqs, 1);
 
+	/* Read-modify-write instructions on a device register, as compilers
+	 * may emit for "reg |= bit" (a monitor steps them on the device). */
+	volatile u32 *tpr = (volatile u32 *)(LAPIC_ADDR + APIC_TPR);
+	u32 old = 0x40;
+	lapic_wr(APIC_TPR, 0x10);
+	__asm__ volatile("addl $0x20, %0" : "+m"(*tpr) : : "cc");
+	__asm__ volatile("orl $0x01, %0" : "+m"(*tpr) : : "cc");
+	__asm__ volatile("btsl $1, %0" : "+m"(*tpr) : : "cc");
+	__asm__ volatile("xchgl %0, %1" : "+r"(old), "+m"(*tpr));
+	plat_check("lapic: ADD, OR and BTS on TPR", old, 0x33);
+	plat_check("lapic: XCHG wrote TPR", lapic_rd(APIC_TPR), 0x40);
+	lapic_wr(APIC_TPR, 0);
+
 	plat_set_handler(VEC_MID, mid_irq);
 	plat_set_handler(VEC_LOW, leaf_irq);
 	plat_set_handler(VEC_HIGH, leaf_irq);
