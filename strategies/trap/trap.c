@@ -130,6 +130,7 @@ void shadow_gdt_entry(struct vm *vm, unsigned index)
 		return;
 	}
 	unsigned a = desc_attr(d);
+	trap_of(vm)->gdt_limit[index] = desc_limit(d);
 	d = compress(d);
 	/* User code: not present in the shadow, so loading it traps. */
 	if ((a & DESC_S) && (a & DESC_TYPE_CODE) && DESC_DPL(a) == 3)
@@ -240,6 +241,7 @@ static void shadow_ldt_entry(struct vm *vm, unsigned index)
 		return;
 	if (guest_desc(vm, (uint16_t)(index << 3 | SEL_TI), &d)) {
 		unsigned a = desc_attr(d);
+		trap_of(vm)->ldt_limit[index] = desc_limit(d);
 		d = compress(d);
 		if (!(a & DESC_S) || ((a & DESC_TYPE_CODE) && DESC_DPL(a) == 3))
 			d.hi &= ~(DESC_P << 8);
@@ -477,6 +479,28 @@ static enum lend lend_kind(struct vm *vm)
 	}
 }
 
+/* The guest's limit of the descriptor the shadow GDT or LDT holds for sel,
+ * if it is the one with this base (the CPU loaded it from there). */
+static bool shadow_limit(struct vm *vm, uint16_t sel, uint32_t base, uint32_t *limit)
+{
+	const struct trap *t = trap_of(vm);
+	unsigned idx = sel >> 3;
+	struct desc d;
+
+	if (sel & SEL_TI) {
+		if (idx >= PAGE_SIZE / 8)
+			return false;
+		memcpy(&d, mon_page(vm, MON_LDT_PAGE) + idx * 8, 8);
+		*limit = t->ldt_limit[idx];
+	} else {
+		if (idx >= 8190)
+			return false;
+		memcpy(&d, mon_page(vm, 0) + idx * 8, 8);
+		*limit = t->gdt_limit[idx];
+	}
+	return (d.lo || d.hi) && desc_base(d) == base;
+}
+
 /* Gives the segment registers that ring compression cut the guest's own
  * limits (for this one step), lends the window and steps. */
 static bool window_lend(struct vm *vm)
@@ -497,7 +521,6 @@ static bool window_lend(struct vm *vm)
 	}
 	for (unsigned s = 0; s < 6; s++) {
 		struct seg *p = &c->seg[s];
-		struct desc d;
 		uint32_t limit;
 		t->lent_seg[s] = *p;
 		if (!(p->sel & ~3u) || !(p->attr & DESC_P) || !(p->attr & DESC_S) ||
@@ -505,9 +528,7 @@ static bool window_lend(struct vm *vm)
 			continue;
 		if (t->vseg[s].valid && t->vseg[s].sel == p->sel && t->vseg[s].base == p->base)
 			limit = t->vseg[s].limit;
-		else if (guest_desc(vm, p->sel, &d) && desc_base(d) == p->base)
-			limit = desc_limit(d);
-		else
+		else if (!shadow_limit(vm, p->sel, p->base, &limit))
 			continue;
 		if (limit <= p->limit)
 			continue;

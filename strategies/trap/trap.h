@@ -47,9 +47,11 @@ struct trap {
 	struct seg lent_seg[6];
 	uint32_t lent_limit[6];
 	/* The guest's own limit of each segment register the monitor loaded
-	 * (valid while the register still holds that selector and base): its
-	 * descriptor may not be readable when the window is lent. */
+	 * (valid while the register still holds that selector and base), and
+	 * of each descriptor in the shadow GDT and LDT before it was cut: the
+	 * guest's tables may not be readable when the window is lent. */
 	struct { bool valid; uint16_t sel; uint32_t base, limit; } vseg[6];
+	uint32_t gdt_limit[8190], ldt_limit[PAGE_SIZE / 8];
 };
 
 static inline struct trap *trap_of(struct vm *vm)

@@ -128,6 +128,24 @@ static void run_top_data(void)
 	rt_check(peek(FRAME(0) + 0x40), 0x1239, "ADD to memory at 0xffc00040");
 }
 
+/* The page holding the GDT (and the IDT) unmapped for a moment: loaded
+ * segments go on working without their descriptors (SDM vol. 3, 3.4.3:
+ * the hidden part of a segment register is used), here on data in the
+ * last 4 MiB. Nothing in between may fault: the IDT is gone too. */
+static void run_top_without_gdt(void)
+{
+	u32 page = (u32)rt_gdt >> 12, v;
+
+	rt_pt[page >> 10][page & 1023] = 0;
+	invlpg((u32)rt_gdt);
+	__asm__ volatile("movl $0x7777, 0xffc00044\n\t"
+			 "movl 0xffc00044, %0"
+			 : "=r"(v) : : "memory");
+	rt_pt[page >> 10][page & 1023] = (page << 12) | PTE_P | PTE_W | PTE_U;
+	invlpg((u32)rt_gdt);
+	rt_check(v, 0x7777, "0xffc00044 written and read with the GDT's page unmapped");
+}
+
 static u32 stack_sum(void)
 {
 	u32 sum, old;
@@ -262,6 +280,7 @@ void kmain(void)
 	rt_pd[TOP_PDE] = TOP_PT | PTE_P | PTE_W | PTE_U;
 	write_cr3((u32)rt_pd);
 	run_top_data();
+	run_top_without_gdt();
 	run_top_stack();
 	run_top_fault();
 	run_top_user();
