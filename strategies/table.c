@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "core/mon/strategy.h"
+#include "strategies/nested/nested.h"
 #include "strategies/shadow/shadow.h"
 
-extern const struct cpu_virt_ops trap_cpu, fullsim_cpu;
+extern const struct cpu_virt_ops trap_cpu, fullsim_cpu, hwassist_cpu;
 
 const struct strategy strategies[] = {
 	{ "native", "no monitor: the guest owns the simulated hardware (the baseline)",
@@ -18,6 +19,10 @@ const struct strategy strategies[] = {
 	{ "trap+shadow", "trap-and-emulate: guest kernel deprivileged to ring 1, privileged "
 			 "instructions trap and are emulated; shadow page tables", &trap_cpu,
 	  &shadow_mmu, "trap" },
+	{ "hwassist+nested", "hardware-assisted: the guest runs at its own privilege levels in a "
+			     "guest mode, configured events exit (I/O, HLT, CPUID, MSRs, "
+			     "interrupts); nested page tables", &hwassist_cpu, &nested_mmu,
+	  "hwassist" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -123,6 +123,7 @@ struct cpu *cpu_new(struct phys *phys, struct clock *clock, const struct cpu_con
 	decode_init();
 	c->cfg = *cfg;
 	c->phys = phys;
+	c->ram_limit = phys->size;
 	c->clock = clock;
 	clock->insns = &c->insns;
 	if (tlb_model_init(&c->dtlb, t->dtlb_entries, t->dtlb_ways, 12) ||

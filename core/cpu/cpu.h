@@ -110,8 +110,15 @@ enum cpu_intercept {
 	ICPT_CR_WRITE = 1u << 3,
 	ICPT_CR_READ = 1u << 4,
 	ICPT_INVLPG = 1u << 5,
-	ICPT_MSR = 1u << 6,
+	ICPT_MSR = 1u << 6,	/* RDMSR */
 	ICPT_DT = 1u << 7,	/* LGDT, LIDT, LLDT, LTR */
+	ICPT_MSR_WRITE = 1u << 8,	/* WRMSR */
+};
+
+/* What a monitor made of a nested-paging fault (npt_fault). */
+enum npt_result {
+	NPT_RETRY,	/* the nested table now maps the page: walk again */
+	NPT_DEVICE,	/* the address is device memory (or nothing): access the bus */
 };
 
 struct cpu_hooks {
@@ -130,10 +137,14 @@ struct cpu_hooks {
 	/* Called before delivering an event; true: the monitor took it. */
 	bool (*event)(void *monitor, struct cpu *c, const struct cpu_event *ev);
 	void (*sensitive)(void *monitor, struct cpu *c, enum cpu_sensitive s, uint32_t value);
-	/* For classes in cpu.intercepts, called instead of executing the
-	 * instruction (EIP at it); the handler emulates and advances EIP. */
-	void (*intercept)(void *monitor, struct cpu *c, enum cpu_intercept k,
+	/* For classes in cpu.intercepts, called before executing the
+	 * instruction (EIP at it, privilege checks passed): true when the
+	 * monitor emulated it (and advanced EIP), false to execute it. */
+	bool (*intercept)(void *monitor, struct cpu *c, enum cpu_intercept k,
 			  const struct insn *i);
+	/* Nested paging: guest-physical gpa has no translation in the nested
+	 * table (an EPT violation); the access is retried or goes to the bus. */
+	enum npt_result (*npt_fault)(void *monitor, struct cpu *c, uint32_t gpa, bool write);
 };
 
 enum cpu_stop {
@@ -205,6 +216,12 @@ struct cpu {
 	uint64_t perfctr[2];
 	uint64_t perf_base[2][4];	/* per-CPL instruction counts at the last write */
 	unsigned intercepts;	/* enum cpu_intercept bits */
+	/* Nested paging (cpu_set_nested): every guest-physical address, those
+	 * of the guest's page-table entries too, is translated through the
+	 * 2-level table at machine address ncr3 (AMD NPT, Intel EPT). */
+	bool nested;
+	uint32_t ncr3;
+	uint32_t ram_limit;	/* translated addresses from here on are device space */
 	enum cpu_stop stop;
 	char stop_msg[160];
 	uint64_t insns_at_cpl_switch;	/* for per-CPL instruction counts */

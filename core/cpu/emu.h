@@ -48,6 +48,9 @@ void cpu_write_cr3(struct cpu *c, uint32_t v);
 void cpu_write_cr0(struct cpu *c, uint32_t v);
 void cpu_write_cr4(struct cpu *c, uint32_t v);
 void cpu_invlpg(struct cpu *c, uint32_t lin);
+/* Nested paging on (the table at machine address ncr3; machine addresses
+ * from ram_limit up are device space) or off; flushes every TLB. */
+void cpu_set_nested(struct cpu *c, bool on, uint32_t ncr3, uint32_t ram_limit);
 
 /* Physical MSRs (TSC, APIC base); false for an unimplemented one. */
 bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v);

@@ -288,13 +288,14 @@ static inline void sensitive_seen(struct cpu *c, enum cpu_sensitive s, uint32_t 
 		c->hooks.sensitive(c->hooks.monitor, c, s, value);
 }
 
-/* An intercepted instruction class: hands the instruction to the monitor. */
+/* An intercepted instruction class: hands the instruction to the monitor,
+ * which emulates it (true) or lets it run on (false, its effect being the
+ * one the monitor would emulate). */
 static inline bool intercepted(struct cpu *c, enum cpu_intercept k, const struct insn *i)
 {
 	if (likely(!(c->intercepts & k)))
 		return false;
-	c->hooks.intercept(c->hooks.monitor, c, k, i);
-	return true;
+	return c->hooks.intercept(c->hooks.monitor, c, k, i);
 }
 
 #endif

@@ -10,6 +10,16 @@
  * TLB and the soft TLB maps identity. A write tag is given only to pages
  * that are writable at that privilege, already dirty, in RAM, and hold no
  * decoded code, so every other write comes here.
+ *
+ * Nested paging (cpu_set_nested) adds a second dimension: the guest's
+ * tables hold guest-physical addresses, and each of them, every entry the
+ * guest walk reads included, goes through the nested table first, so a
+ * cold 2-level walk over a 2-level nested table reads (2+1)(2+1)-1 = 8
+ * entries (Bhargava et al., ASPLOS 2008). The TLB caches the composed
+ * translation, at 4 KiB (the nested table's page size). A guest-physical
+ * address the nested table does not map is a nested fault for the monitor
+ * (npt_fault); device memory is never mapped, never cached, and faults on
+ * every access, as device emulation needs.
  */
 #include "core/cpu/code.h"
 #include "core/cpu/exec.h"
@@ -114,6 +124,10 @@ void mmu_invlpg(struct cpu *c, uint32_t lin)
 	tlb_invalidate(&c->dtlb4m, lin);
 	tlb_invalidate(&c->itlb, lin);
 	tlb_invalidate(&c->itlb4m, lin);
+	if (c->nested) {
+		tlb_invalidate_large(&c->dtlb, lin);
+		tlb_invalidate_large(&c->itlb, lin);
+	}
 }
 
 static void stlb_fill(struct cpu *c, uint32_t lin, uint32_t pa, uint8_t flags, unsigned acc)
@@ -122,7 +136,7 @@ static void stlb_fill(struct cpu *c, uint32_t lin, uint32_t pa, uint8_t flags, u
 	struct stlb_entry *e = stlb_slot(c->stlb_tab[(acc & ACC_U) ? 1 : 0], lin);
 	bool wp = c->cr0 & CR0_WP;
 
-	if (pa >= c->phys->size)
+	if (pa >= c->ram_limit)
 		return;		/* MMIO and holes always take the slow path */
 	if (e->ppage != ppage || (e->tag_r != page && e->tag_w != page && e->tag_x != page))
 		e->tag_r = e->tag_w = e->tag_x = 1;
@@ -139,12 +153,124 @@ static void stlb_fill(struct cpu *c, uint32_t lin, uint32_t pa, uint8_t flags, u
 		e->tag_w = page;
 }
 
+/* ---- nested paging ---- */
+
+/*
+ * Guest-physical to machine through the nested table, counting its reads
+ * in *refs; *device when gpa is device memory (or nothing): the access then
+ * goes to the bus at gpa.
+ */
+static uint32_t npt_translate(struct cpu *c, uint32_t gpa, bool write, uint64_t *refs,
+			      bool *device)
+{
+	for (unsigned tries = 0;; tries++) {
+		if (gpa < c->ram_limit) {
+			struct pt_access pt = { .read = pt_read, .opaque = c };
+			struct walk_mode m = { .cr3 = c->ncr3, .wp = true };
+			struct walk w;
+			bool ok = walk32(&pt, &m, gpa, write ? ACC_W : 0, &w);
+			*refs += pt.refs;
+			if (ok)
+				return w.pa;
+		}
+		if (tries || !c->hooks.npt_fault ||
+		    c->hooks.npt_fault(c->hooks.monitor, c, gpa, write) == NPT_DEVICE) {
+			*device = true;
+			return gpa;
+		}
+	}
+}
+
+/* The guest's page-table entries, read and updated at guest-physical
+ * addresses. */
+struct npt_walk {
+	struct cpu *c;
+	uint64_t refs;		/* nested-table entries read on the way */
+};
+
+static bool npt_pt_read(void *opaque, uint32_t gpa, uint32_t *val)
+{
+	struct npt_walk *n = opaque;
+	bool device = false;
+	uint32_t ma = npt_translate(n->c, gpa, false, &n->refs, &device);
+
+	if (device) {
+		*val = 0;	/* a "table" in device memory maps nothing */
+		return true;
+	}
+	return pt_read(n->c, ma, val);
+}
+
+static void npt_pt_set_bits(void *opaque, uint32_t gpa, uint32_t bits)
+{
+	struct npt_walk *n = opaque;
+	uint64_t refs = 0;
+	bool device = false;
+	uint32_t ma = npt_translate(n->c, gpa, true, &refs, &device);
+
+	if (!device)
+		pt_set_bits(n->c, ma, bits);
+}
+
+static __attribute__((noinline)) uint32_t nested_translate(struct cpu *c, uint32_t lin,
+							   unsigned acc)
+{
+	bool fetch = acc & ACC_X, wp = c->cr0 & CR0_WP, device = false;
+	struct tlb_model *t4k = fetch ? &c->itlb : &c->dtlb;
+	struct tlb_entry *e = tlb_lookup(t4k, lin);
+
+	if (e && walk_allows(e->flags, acc, wp) && (!(acc & ACC_W) || (e->flags & TLBF_D))) {
+		uint32_t pa = (e->pfn << 12) | (lin & 0xfff);
+		stlb_fill(c, lin, pa, e->flags, acc);
+		return pa;
+	}
+	if (!e) {
+		if (fetch)
+			c->ctr.itlb_misses++;
+		else
+			c->ctr.dtlb_misses++;
+	}
+	c->ctr.walks++;
+	uint32_t gpa = lin;
+	uint8_t flags = TLBF_RW | TLBF_US | TLBF_D;
+	struct npt_walk n = { .c = c };
+	if (c->cr0 & CR0_PG) {
+		struct pt_access pt = { .read = npt_pt_read, .set_bits = npt_pt_set_bits,
+					.opaque = &n };
+		struct walk_mode m = walk_mode_of(c);
+		struct walk w;
+		bool ok = walk32(&pt, &m, lin, acc, &w);
+		c->ctr.walk_refs += pt.refs + n.refs;
+		if (!ok) {
+			if (e)
+				tlb_invalidate(t4k, lin);
+			c->cr2 = lin;
+			cpu_fault(c, X86_EXC_PF, w.err);
+		}
+		gpa = w.pa;
+		flags = w.flags | (w.shift == 22 ? TLBF_LARGE : 0);
+		n.refs = 0;
+	}
+	uint32_t pa = npt_translate(c, gpa, acc & ACC_W, &n.refs, &device);
+	c->ctr.walk_refs += n.refs;
+	if (device) {
+		if (e)
+			tlb_invalidate(t4k, lin);
+		return pa;
+	}
+	tlb_insert(t4k, lin, pa, flags);
+	stlb_fill(c, lin, pa, flags, acc);
+	return pa;
+}
+
 /*
  * Linear to physical for one access, faulting (#PF, CR2) when the page
  * tables say so; refills the modeled TLB on a miss and the soft TLB always.
  */
 uint32_t mmu_translate(struct cpu *c, uint32_t lin, unsigned acc)
 {
+	if (unlikely(c->nested))
+		return nested_translate(c, lin, acc);
 	if (!(c->cr0 & CR0_PG)) {
 		stlb_fill(c, lin, lin, TLBF_RW | TLBF_US | TLBF_D, acc);
 		return lin;
@@ -193,8 +319,30 @@ uint32_t mmu_translate(struct cpu *c, uint32_t lin, unsigned acc)
 	return w.pa;
 }
 
+void cpu_set_nested(struct cpu *c, bool on, uint32_t ncr3, uint32_t ram_limit)
+{
+	c->nested = on;
+	c->ncr3 = ncr3;
+	c->ram_limit = on ? ram_limit : c->phys->size;
+	mmu_flush(c, false);
+	stlb_flush_all(c);
+}
+
 int64_t cpu_debug_translate(struct cpu *c, uint32_t lin)
 {
+	if (c->nested) {
+		/* Side-effect free: the walks' tables are read in machine
+		 * memory, where guest RAM sits at its guest-physical address. */
+		uint32_t gpa = lin;
+		struct pt_access pt = { .read = pt_read, .opaque = c };
+		struct walk_mode m = walk_mode_of(c);
+		struct walk w;
+		m.set_ad = false;
+		m.wp = false;
+		if ((c->cr0 & CR0_PG) && !walk32(&pt, &m, lin, 0, &w))
+			return -1;
+		return (c->cr0 & CR0_PG) ? w.pa : gpa;
+	}
 	if (!(c->cr0 & CR0_PG))
 		return lin;
 	struct pt_access pt = { .read = pt_read, .opaque = c };
@@ -208,7 +356,7 @@ int64_t cpu_debug_translate(struct cpu *c, uint32_t lin)
 
 static uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
 {
-	if (pa <= c->phys->size - size)
+	if (pa <= c->ram_limit - size)
 		return load_host((uintptr_t)(c->phys->ram + pa), size);
 	c->ctr.mmio_reads++;
 	c->ctr.lapic_accesses += (pa & PAGE_MASK) == APIC_BASE_DEFAULT;
@@ -218,7 +366,7 @@ static uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
 
 static void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t v)
 {
-	if (pa <= c->phys->size - size) {
+	if (pa <= c->ram_limit - size) {
 		store_host((uintptr_t)(c->phys->ram + pa), size, v);
 		if (unlikely(code_page_has_code(c->cc, pa)))
 			code_invalidate_page(c, pa);

@@ -478,7 +478,7 @@ static void rdmsr(struct cpu *c, const struct insn *i)
 static void wrmsr(struct cpu *c, const struct insn *i)
 {
 	cpl0(c);
-	if (intercepted(c, ICPT_MSR, i))
+	if (intercepted(c, ICPT_MSR_WRITE, i))
 		return;
 	if (!msr_write(c, c->r[REG_ECX], ((uint64_t)c->r[REG_EDX] << 32) | c->r[REG_EAX]))
 		cpu_fault_gp0(c);

@@ -87,6 +87,16 @@ void tlb_invalidate(struct tlb_model *t, uint32_t lin)
 		drop(t, e);
 }
 
+void tlb_invalidate_large(struct tlb_model *t, uint32_t lin)
+{
+	for (unsigned i = 0; i < t->sets * t->ways; i++) {
+		struct tlb_entry *e = &t->e[i];
+		if (e->valid && (e->flags & TLBF_LARGE) &&
+		    ((e->vpn << t->shift) >> 22) == lin >> 22)
+			drop(t, e);
+	}
+}
+
 void tlb_flush(struct tlb_model *t, bool keep_global)
 {
 	for (unsigned i = 0; i < t->sets * t->ways; i++)

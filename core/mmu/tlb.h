@@ -18,6 +18,8 @@
 #define TLBF_US 0x04u
 #define TLBF_D 0x40u
 #define TLBF_G 0x80u
+/* A 4 KiB piece of a 4 MiB guest page, cached under nested paging. */
+#define TLBF_LARGE 0x01u
 
 struct tlb_entry {
 	uint32_t vpn;		/* linear address >> shift */
@@ -42,5 +44,7 @@ void tlb_model_free(struct tlb_model *t);
 struct tlb_entry *tlb_lookup(struct tlb_model *t, uint32_t lin);
 void tlb_insert(struct tlb_model *t, uint32_t lin, uint32_t pa, uint8_t flags);
 void tlb_invalidate(struct tlb_model *t, uint32_t lin);
+/* Drops every TLBF_LARGE entry inside the 4 MiB region holding lin. */
+void tlb_invalidate_large(struct tlb_model *t, uint32_t lin);
 void tlb_flush(struct tlb_model *t, bool keep_global);
 #endif

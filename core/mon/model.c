@@ -76,6 +76,10 @@ void model_compute(const struct vm *vm, const struct cost_model *m, struct model
 		if (!vm->strat || !vm->strat->cpu) {
 			out->events = hw_events * m->native.exception;
 			out->devices = dev_cycles;
+		} else if (!strcmp(cls, "hwassist")) {
+			/* The guest's IDT delivers every event in hardware (an
+			 * interrupt after its exit); devices are reached by exits. */
+			out->events = hw_events * m->native.exception;
 		}
 	}
 	out->transitions = vm->cyc_transitions;

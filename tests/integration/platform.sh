@@ -17,6 +17,13 @@ cmp -s "$tmp/n.out" "$tmp/t.out" || { echo "FAIL: trap+shadow output differs";
 	diff "$tmp/n.out" "$tmp/t.out" | head; exit 1; }
 mmio=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["modeled"]["exits"]["MMIO"]["samples"])' "$tmp/t.json")
 [ "$mmio" -gt 0 ] || { echo "FAIL: no MMIO exits counted"; exit 1; }
+# Under nested paging every access to the APIC's registers exits too.
+"$vmmsim" run -q -s hwassist+nested -w "$kernel" --json "$tmp/h.json" >"$tmp/h.out" || {
+	echo "FAIL: apic kernel under hwassist+nested"; exit 1; }
+cmp -s "$tmp/n.out" "$tmp/h.out" || { echo "FAIL: hwassist+nested output differs";
+	diff "$tmp/n.out" "$tmp/h.out" | head; exit 1; }
+hmmio=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["modeled"]["exits"]["MMIO"]["samples"])' "$tmp/h.json")
+[ "$hmmio" -gt 0 ] || { echo "FAIL: no MMIO exits counted under hwassist+nested"; exit 1; }
 # A kernel that panics on the CGA screen and spins with interrupts off: the
 # run ends as wedged as soon as it spins (not when the budget is spent),
 # and the register dump shows what the screen says.
