@@ -216,6 +216,7 @@ struct cpu {
 	uint64_t perfctr[2];
 	uint64_t perf_base[2][4];	/* per-CPL instruction counts at the last write */
 	unsigned intercepts;	/* enum cpu_intercept bits */
+	uint32_t icpt_elems;	/* ICPT_IO: the elements the instruction moves (REP: ECX) */
 	/* Nested paging (cpu_set_nested): every guest-physical address, those
 	 * of the guest's page-table entries too, is translated through the
 	 * 2-level table at machine address ncr3 (AMD NPT, Intel EPT). */

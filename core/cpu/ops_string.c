@@ -251,9 +251,10 @@ static inline uint32_t no_fast(struct cpu *c, const struct insn *i, unsigned sz,
 
 /* I/O string instructions: the permission check of the first element, then
  * a monitor that intercepts port I/O takes the instruction. */
-static inline bool io_taken(struct cpu *c, const struct insn *i, unsigned sz)
+static inline bool io_taken(struct cpu *c, const struct insn *i, unsigned sz, uint32_t elems)
 {
 	io_check(c, (uint16_t)c->r[REG_EDX], sz);
+	c->icpt_elems = elems;
 	return intercepted(c, ICPT_IO, i);
 }
 
@@ -286,15 +287,15 @@ static inline bool io_taken(struct cpu *c, const struct insn *i, unsigned sz)
 #define STR_SIZED(name, SZ, IO)                                                          \
 static void name##SZ(struct cpu *c, const struct insn *i)                                \
 {                                                                                        \
-	if (IO && io_taken(c, i, SZ))                                                    \
+	if (IO && io_taken(c, i, SZ, 1))                                                 \
 		return;                                                                  \
 	name##_elem(c, i, SZ, i->flags & INSN_A16);                                      \
 	NEXT(c, i);                                                                      \
 }                                                                                        \
 static void rep_##name##SZ(struct cpu *c, const struct insn *i)                          \
 {                                                                                        \
-	if (IO && ((i->flags & INSN_A16) ? (uint16_t)c->r[REG_ECX] : c->r[REG_ECX]) &&   \
-	    io_taken(c, i, SZ))                                                          \
+	uint32_t count = (i->flags & INSN_A16) ? (uint16_t)c->r[REG_ECX] : c->r[REG_ECX]; \
+	if (IO && count && io_taken(c, i, SZ, count))                                    \
 		return;                                                                  \
 	REP_LOOP(c, i, name, SZ, -1);                                                    \
 }

@@ -109,6 +109,7 @@ static void in_(struct cpu *c, const struct insn *i)
 	uint16_t port = i->op ? (uint16_t)c->r[REG_EDX] : (uint16_t)i->imm;
 
 	io_check(c, port, i->opsz);
+	c->icpt_elems = 1;
 	if (intercepted(c, ICPT_IO, i))
 		return;
 	reg_set(c, REG_EAX, i->opsz, io_in(c, port, i->opsz));
@@ -120,6 +121,7 @@ static void out_(struct cpu *c, const struct insn *i)
 	uint16_t port = i->op ? (uint16_t)c->r[REG_EDX] : (uint16_t)i->imm;
 
 	io_check(c, port, i->opsz);
+	c->icpt_elems = 1;
 	if (intercepted(c, ICPT_IO, i))
 		return;
 	io_out(c, port, i->opsz, reg_get(c, REG_EAX, i->opsz));

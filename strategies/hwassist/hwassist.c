@@ -39,9 +39,16 @@ static bool on_intercept(void *monitor, struct cpu *c, enum cpu_intercept k,
 
 	(void)i;
 	switch (k) {
-	case ICPT_IO:
-		exit_account(vm, EXIT_IO_INSTRUCTION, 0, NULL);
+	case ICPT_IO: {
+		/* One exit for a REP INS/OUTS too; the device model then runs
+		 * once per element, as under trap-and-emulate. */
+		const struct cost_model *m = vm->cfg.cost;
+		uint32_t n = c->icpt_elems;
+		exit_account(vm, EXIT_IO_INSTRUCTION,
+			     n > 1 && m ? (n - 1) * m->emulate[EXIT_IO_INSTRUCTION] : 0,
+			     "elements=%u", n);
 		break;
+	}
 	case ICPT_HLT:
 		exit_account(vm, EXIT_HLT, 0, NULL);
 		break;
