@@ -24,7 +24,7 @@
 
 /* The modeled-cycle components of a run (core/mon/model.h), in order. */
 #define MX_COMPONENTS(X) X(guest) X(memory) X(walks) X(events) X(devices) \
-	X(transitions) X(emulation) X(shadow)
+	X(transitions) X(emulation) X(shadow) X(translation)
 enum {
 #define X(n) MX_COMP_##n,
 	MX_COMPONENTS(X)

@@ -255,6 +255,7 @@ static void print_summary(FILE *f, const struct run_report *rep)
 	print_component(f, "transitions", m->transitions, m->total);
 	print_component(f, "emulation", m->emulation, m->total);
 	print_component(f, "shadow", m->shadow, m->total);
+	print_component(f, "translation", m->translation, m->total);
 	fprintf(f, "  host time           %.3f s, %.1f guest MIPS\n", rep->r.host_seconds,
 		guest_mips(rep));
 	fprintf(f, "  host cycles         ");
@@ -335,6 +336,7 @@ static void write_json(FILE *f, const struct run_report *rep, const struct stats
 	json_dbl(&j, "transitions", m->transitions);
 	json_dbl(&j, "emulation", m->emulation);
 	json_dbl(&j, "shadow", m->shadow);
+	json_dbl(&j, "translation", m->translation);
 	json_obj_end(&j);
 	json_obj(&j, "exits");
 	for (unsigned r = 0; r < EXIT_COUNT; r++) {

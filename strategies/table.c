@@ -9,7 +9,7 @@
 #include "strategies/nested/nested.h"
 #include "strategies/shadow/shadow.h"
 
-extern const struct cpu_virt_ops trap_cpu, fullsim_cpu, hwassist_cpu;
+extern const struct cpu_virt_ops trap_cpu, fullsim_cpu, hwassist_cpu, binxlate_cpu;
 
 const struct strategy strategies[] = {
 	{ "native", "no monitor: the guest owns the simulated hardware (the baseline)",
@@ -19,6 +19,10 @@ const struct strategy strategies[] = {
 	{ "trap+shadow", "trap-and-emulate: guest kernel deprivileged to ring 1, privileged "
 			 "instructions trap and are emulated; shadow page tables", &trap_cpu,
 	  &shadow_mmu, "trap" },
+	{ "binxlate+shadow", "binary translation: guest kernel code runs translated at ring 1, "
+			     "its privileged and sensitive instructions become callouts to "
+			     "the monitor; user code runs directly; shadow page tables",
+	  &binxlate_cpu, &shadow_mmu, "binxlate" },
 	{ "hwassist+nested", "hardware-assisted: the guest runs at its own privilege levels in a "
 			     "guest mode, configured events exit (I/O, HLT, CPUID, MSRs, "
 			     "interrupts); nested page tables", &hwassist_cpu, &nested_mmu,

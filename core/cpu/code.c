@@ -195,5 +195,7 @@ struct block *code_lookup(struct cpu *c, uint32_t lin, uint32_t pa, uint8_t mode
 					c->stlb_tab[t][k].tag_w = 1;
 	}
 	c->ctr.blocks_decoded++;
+	if (c->hooks.block_decoded)
+		c->hooks.block_decoded(c->hooks.monitor, c, pa, n);
 	return b;
 }

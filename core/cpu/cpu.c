@@ -122,6 +122,7 @@ struct cpu *cpu_new(struct phys *phys, struct clock *clock, const struct cpu_con
 	}
 	decode_init();
 	c->cfg = *cfg;
+	c->sens_fault_cpls = cfg->isa_virtualizable ? 0xe : 0;
 	c->phys = phys;
 	c->ram_limit = phys->size;
 	c->clock = clock;

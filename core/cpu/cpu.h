@@ -142,6 +142,9 @@ struct cpu_hooks {
 	 * monitor emulated it (and advanced EIP), false to execute it. */
 	bool (*intercept)(void *monitor, struct cpu *c, enum cpu_intercept k,
 			  const struct insn *i);
+	/* A block of n instructions at physical pa was decoded (cached from
+	 * now on, until its page is written). */
+	void (*block_decoded)(void *monitor, struct cpu *c, uint32_t pa, unsigned n);
 	/* Nested paging: guest-physical gpa has no translation in the nested
 	 * table (an EPT violation); the access is retried or goes to the bus. */
 	enum npt_result (*npt_fault)(void *monitor, struct cpu *c, uint32_t gpa, bool write);
@@ -216,6 +219,7 @@ struct cpu {
 	uint64_t perfctr[2];
 	uint64_t perf_base[2][4];	/* per-CPL instruction counts at the last write */
 	unsigned intercepts;	/* enum cpu_intercept bits */
+	unsigned sens_fault_cpls;	/* bit n: sensitive instructions #GP at CPL n */
 	uint32_t icpt_elems;	/* ICPT_IO: the elements the instruction moves (REP: ECX) */
 	/* Nested paging (cpu_set_nested): every guest-physical address, those
 	 * of the guest's page-table entries too, is translated through the

@@ -266,8 +266,10 @@ void cpu_set_cpl(struct cpu *c, unsigned cpl);
 
 /*
  * Sensitive unprivileged instructions (Robin & Irvine's list, plus IRET).
- * sensitive_trap: on the virtualizable ISA variant they are privileged, so
- * at CPL > 0 they raise #GP(0) before doing anything. sensitive_seen: one
+ * sensitive_trap: at the CPLs in sens_fault_cpls they raise #GP(0) before
+ * doing anything: at every CPL > 0 on the virtualizable ISA variant, where
+ * they are privileged; at the CPLs a monitor asks for (a binary translator
+ * catching them in the kernel code it translates). sensitive_seen: one
  * executed at CPL > 0 with its x86 effect (a dropped IF change, a revealed
  * RPL or table base): counted and reported to a monitor, with the EFLAGS
  * value POPF/IRET tried to load or PUSHF pushed, the selector LAR, LSL,
@@ -275,7 +277,7 @@ void cpu_set_cpl(struct cpu *c, unsigned cpl);
  */
 static inline void sensitive_trap(struct cpu *c)
 {
-	if (unlikely(c->cfg.isa_virtualizable) && c->cpl > 0)
+	if (unlikely(c->sens_fault_cpls & (1u << c->cpl)))
 		cpu_fault_gp0(c);
 }
 

@@ -36,6 +36,7 @@ static const struct key keys[] = {
 	C("fullsim", "walk_ref", fullsim.walk_ref),
 	C("trap", "exit", trap_exit),
 	C("hwassist", "exit", hwassist_exit),
+	C("binxlate", "translate_insn", binxlate_translate_insn),
 	C("shadow", "hidden_fault", shadow.hidden_fault),
 	C("shadow", "pte_write", shadow.pte_write),
 	C("shadow", "sync_entry", shadow.sync_entry),

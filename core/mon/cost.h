@@ -26,6 +26,8 @@
  *   trap.exit                       a trap into the monitor and back (fault
  *                                   delivery to ring 0 + return)
  *   hwassist.exit                   a VM exit and VM entry round trip
+ *   binxlate.translate_insn         translating one guest kernel instruction
+ *                                   into the translation cache
  *   emulate.REASON                  monitor work per exit reason
  *   shadow.hidden_fault, shadow.pte_write, shadow.sync_entry,
  *   shadow.root_hit, shadow.root_miss
@@ -48,6 +50,7 @@ struct cost_model {
 	struct { double insn, walk_ref, exception, io, lapic; } native;
 	struct { double insn, mem_access, walk_ref; } fullsim;
 	double trap_exit, hwassist_exit;
+	double binxlate_translate_insn;
 	double emulate[EXIT_COUNT];
 	struct { double hidden_fault, pte_write, sync_entry, root_hit, root_miss; } shadow;
 	char *text;		/* the file's contents, for provenance in results */

@@ -77,7 +77,9 @@ struct exit_stat {
 	CTR(injected_exceptions, "events", "exceptions reflected into the guest")      \
 	CTR(diverged_popf, "insns", "POPF/IRET whose IF/IOPL change the deprivileged guest lost") \
 	CTR(diverged_reveal, "insns", "sensitive reads that showed the real machine (CPL, IF/IOPL, the monitor's tables)") \
-	CTR(diverged_truncation, "faults", "guest accesses refused only by the monitor's segment truncation")
+	CTR(diverged_truncation, "faults", "guest accesses refused only by the monitor's segment truncation") \
+	CTR(bt_blocks, "blocks", "guest kernel code blocks translated (binary translation)") \
+	CTR(bt_insns, "insns", "guest kernel instructions translated (binary translation)")
 
 struct mon_counters {
 #define CTR(name, unit, desc) uint64_t name;

@@ -22,6 +22,15 @@ void exit_account(struct vm *vm, enum exit_reason r, double extra, const char *f
 {
 	const struct cost_model *m = vm->cfg.cost;
 	double transition = vm->exit_cycles, emul = m ? m->emulate[r] : 0;
+	enum exit_reason why = r;
+
+	/* Translated kernel code calls the monitor instead of trapping: no
+	 * round trip through a fault, the call on top of the work itself. */
+	if (vm->callout) {
+		r = EXIT_BT_CALLOUT;
+		transition = 0;
+		emul += m ? m->emulate[r] : 0;
+	}
 	double cycles = transition + emul + extra;
 	struct exit_stat *e = &vm->ctr.exit[r];
 
@@ -38,6 +47,8 @@ void exit_account(struct vm *vm, enum exit_reason r, double extra, const char *f
 	if (vm->cfg.trace) {
 		fprintf(vm->cfg.trace, "%llu %s eip=%#x vcpl=%u", (unsigned long long)vm->cpu->insns,
 			exit_reason_names[r], vm->cpu->eip, vm->vcpu.active ? vm->vcpu.cpl : vm->cpu->cpl);
+		if (why != r)
+			fprintf(vm->cfg.trace, " for=%s", exit_reason_names[why]);
 		if (fmt) {
 			va_list ap;
 			fputc(' ', vm->cfg.trace);
@@ -85,8 +96,9 @@ void model_compute(const struct vm *vm, const struct cost_model *m, struct model
 	out->transitions = vm->cyc_transitions;
 	out->emulation = vm->cyc_emulation;
 	out->shadow = vm->cyc_shadow;
+	out->translation = vm->ctr.bt_insns * m->binxlate_translate_insn;
 	out->total = out->guest + out->memory + out->walks + out->events + out->devices +
-		     out->transitions + out->emulation + out->shadow;
+		     out->transitions + out->emulation + out->shadow + out->translation;
 }
 
 void model_print_exit_table(const struct vm *vm, FILE *f)

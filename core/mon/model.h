@@ -22,6 +22,7 @@ struct vm;
 
 struct modeled {
 	double guest, memory, walks, events, devices, transitions, emulation, shadow;
+	double translation;	/* a binary translator's work on new kernel code */
 	double total;
 };
 

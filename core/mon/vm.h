@@ -91,6 +91,8 @@ struct vm {
 	bool (*intr_gate)(struct vm *vm);
 	/* Modeled cycles of exits, accumulated by exit_account. */
 	double cyc_transitions, cyc_emulation, cyc_shadow;
+	/* Exits accounted now are a binary translator's callouts. */
+	bool callout;
 	double exit_cycles;		/* model_exit_cycles, fixed for the run */
 	bool exit_requested, input_done;
 	uint32_t exit_value;

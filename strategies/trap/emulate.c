@@ -512,7 +512,7 @@ static bool emulate_sensitive(struct emu *x)
 	struct cpu *c = x->c;
 	struct gfault f;
 
-	if (!c->cfg.isa_virtualizable)
+	if (!(c->sens_fault_cpls & (1u << c->cpl)))
 		return false;
 	switch (e->mnem) {
 	case ZYDIS_MNEMONIC_PUSHF:

@@ -53,7 +53,7 @@
 
 #include <Zydis/Zydis.h>
 
-static const uint8_t vcpl_of_pcpl[4] = { 0, 0, 2, 3 };
+const uint8_t trap_vcpl_of[4] = { 0, 0, 2, 3 };
 
 static uint8_t *mon_page(struct vm *vm, unsigned page)
 {
@@ -658,12 +658,19 @@ static bool on_event(void *monitor, struct cpu *c, const struct cpu_event *ev)
 		}
 		break;
 	case X86_EXC_GP:
-	case X86_EXC_NP:
-		if (emulate(vm, ev->vector, ev->err))
+	case X86_EXC_NP: {
+		/* Under binary translation a privileged or sensitive
+		 * instruction of kernel code is a callout of its translation,
+		 * not a trap. */
+		vm->callout = t->bt && vm->vcpu.cpl == 0;
+		bool emulated = emulate(vm, ev->vector, ev->err);
+		vm->callout = false;
+		if (emulated)
 			return true;
 		if (ev->vector == X86_EXC_GP && ev->err == 0 && !lent && window_lend(vm))
 			return true;
 		break;
+	}
 	case X86_EXC_SS:
 		if (ev->err == 0 && !lent && window_lend(vm))
 			return true;
@@ -882,7 +889,7 @@ static void trap_dump(struct vm *vm, FILE *f)
 const struct cpu_virt_ops trap_cpu = {
 	.name = "trap",
 	.monitor_bytes = MON_PAGES * PAGE_SIZE,
-	.vcpl_of = vcpl_of_pcpl,
+	.vcpl_of = trap_vcpl_of,
 	.attach = trap_attach,
 	.ready = trap_ready,
 	.detach = trap_detach,

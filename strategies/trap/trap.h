@@ -52,7 +52,12 @@ struct trap {
 	 * guest's tables may not be readable when the window is lent. */
 	struct { bool valid; uint16_t sel; uint32_t base, limit; } vseg[6];
 	uint32_t gdt_limit[8190], ldt_limit[PAGE_SIZE / 8];
+	bool bt;			/* kernel code runs translated (binxlate) */
 };
+
+extern const struct cpu_virt_ops trap_cpu;
+/* Virtual CPL of each physical one under ring compression. */
+extern const uint8_t trap_vcpl_of[4];
 
 static inline struct trap *trap_of(struct vm *vm)
 {

@@ -32,7 +32,7 @@ PY
 }
 
 for w in pgfault in forkwait tlbstress popf; do
-	for s in native fullsim trap+shadow hwassist+nested; do
+	for s in native fullsim trap+shadow binxlate+shadow hwassist+nested; do
 		name=$w.${s/+/-}
 		"$vmmsim" run -q -w "$w" -s "$s" --no-baseline --append "${args[$w]}" \
 			--json "$tmp/$name.json" >/dev/null

@@ -244,3 +244,31 @@ Test(mon_trap, window_lent_to_the_guest)
 	done(&n);
 	done(&t);
 }
+
+/* Binary translation: the kernel's POPF, PUSHF, CLI, STI and port I/O
+ * become callouts (no trap round trip, no SENSITIVE or INTERRUPT_FLAG
+ * exits) that work on the virtual CPU, so popf prints its native output
+ * and nothing diverges; kernel code is translated, once per block. */
+Test(mon_trap, binary_translation_fixes_popf)
+{
+	struct run n, b;
+
+	run(&n, GUEST("workloads/popf.elf"), "native", false, "iters=200");
+	run(&b, GUEST("workloads/popf.elf"), "binxlate+shadow", false, "iters=200");
+	cr_assert_eq(b.res.outcome, VM_EXITED, "%s", b.res.msg);
+	cr_assert_eq(b.outlen, n.outlen, "%s", b.out);
+	cr_assert(!memcmp(b.out, n.out, n.outlen), "%s", b.out);
+	const struct exit_stat *e = b.vm->ctr.exit;
+	cr_assert_gt(e[EXIT_BT_CALLOUT].count, 600);
+	cr_assert_eq(e[EXIT_SENSITIVE].count + e[EXIT_INTERRUPT_FLAG].count +
+			     e[EXIT_IO_INSTRUCTION].count, 0);
+	cr_assert_eq(b.vm->ctr.diverged_popf + b.vm->ctr.diverged_reveal, 0);
+	/* A callout costs its work and the call, never a trap's round trip. */
+	cr_assert_eq(e[EXIT_BT_CALLOUT].min,
+		     cost.emulate[EXIT_BT_CALLOUT] + cost.emulate[EXIT_INTERRUPT_FLAG]);
+	cr_assert_gt(b.vm->ctr.bt_blocks, 10);
+	cr_assert_geq(b.vm->ctr.bt_insns, b.vm->ctr.bt_blocks);
+	cr_assert_lt(b.vm->ctr.bt_blocks, 10000, "translated once, not on every run");
+	done(&n);
+	done(&b);
+}
