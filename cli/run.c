@@ -76,7 +76,8 @@ static void run_usage(FILE *f)
 		"Exit status: 0 guest exited (debug-exit port), halted cleanly or came back to the\n"
 		"--serial-wait prompt after its input; 2 bad usage or input, or an output\n"
 		"(stdout, --json, --trace) that could not be written;\n"
-		"3 the guest wedged (triple fault, budget spent, unsupported mode), with a register dump.\n",
+		"3 the guest wedged (triple fault, budget spent, a spin with interrupts off,\n"
+		"unsupported mode), with a register dump.\n",
 		DEFAULT_MEM_MIB, DEFAULT_MAX_INSNS, UART_WAIT_MAX, SHADOW_FLOOD_DEFAULT);
 }
 
