@@ -245,6 +245,7 @@ static void call_gate(struct cpu *c, uint16_t gsel, struct desc g, bool is_call,
 		mwrite(c, SEG_SS, sp1, w, c->seg[SEG_CS].sel);
 		mwrite(c, SEG_SS, sp2, w, ret_eip);
 		sp_set(c, sp2);
+		sensitive_seen(c, SENS_PUSH_SEG, c->seg[SEG_CS].sel);
 		cs_commit(c, tsel, d, c->cpl, off);
 		return;
 	}
@@ -288,6 +289,10 @@ static void far_transfer(struct cpu *c, uint16_t sel, uint32_t off, bool is_call
 	struct desc d;
 	unsigned a;
 
+	/* A far CALL pushes CS, whose RPL is the CPL: sensitive (Robin and
+	 * Irvine list CALL). */
+	if (is_call)
+		sensitive_trap(c);
 	if ((sel & ~3u) == 0)
 		cpu_fault(c, X86_EXC_GP, 0);
 	if (!desc_fetch(c, sel, &d))
@@ -313,6 +318,7 @@ static void far_transfer(struct cpu *c, uint16_t sel, uint32_t off, bool is_call
 			mwrite(c, SEG_SS, sp1, opsz, c->seg[SEG_CS].sel);
 			mwrite(c, SEG_SS, sp2, opsz, ret_eip);
 			sp_set(c, sp2);
+			sensitive_seen(c, SENS_PUSH_SEG, c->seg[SEG_CS].sel);
 		}
 		desc_set_accessed(c, sel, &d);
 		cs_commit(c, sel, d, c->cpl, off);

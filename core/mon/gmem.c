@@ -91,6 +91,17 @@ static bool access(struct vm *vm, uint32_t lin, void *buf, unsigned len, bool us
 	const struct mmu_virt_ops *mmu = vm->strat ? vm->strat->mmu : NULL;
 	uint8_t *p = buf;
 
+	/* A store that faults on a later page writes nothing, as the CPU's
+	 * (faults are restartable, SDM vol. 3 6.5): every page first. */
+	for (uint32_t l = lin, n = len, gpa; write && n;) {
+		unsigned chunk = PAGE_SIZE - (l & 0xfff);
+		if (chunk > n)
+			chunk = n;
+		if (!translate(vm, l, true, user, &gpa, f))
+			return false;
+		l += chunk;
+		n -= chunk;
+	}
 	while (len) {
 		unsigned chunk = PAGE_SIZE - (lin & 0xfff);
 		uint32_t gpa;

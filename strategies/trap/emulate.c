@@ -537,11 +537,10 @@ static bool emulate_sensitive(struct emu *x)
 	case ZYDIS_MNEMONIC_SGDT:
 	case ZYDIS_MNEMONIC_SIDT: {
 		const struct dtr *t = e->mnem == ZYDIS_MNEMONIC_SGDT ? &v->gdtr : &v->idtr;
-		uint8_t buf[6];
-		uint32_t base = e->opsz == 2 ? t->base & 0xffffff : t->base;
-		memcpy(buf, &t->limit, 2);
-		memcpy(buf + 2, &base, 4);
-		if (!mem_write(x, mem_lin(x), buf, 6, &f))
+		uint32_t base = e->opsz == 2 ? t->base & 0xffffff : t->base, lin = mem_lin(x);
+		/* Two stores, limit then base, as the CPU makes them: a fault
+		 * on the base leaves the limit written. */
+		if (!mem_write(x, lin, &t->limit, 2, &f) || !mem_write(x, lin + 2, &base, 4, &f))
 			return guest_fault(x, &f);
 		return done(x, EXIT_SENSITIVE);
 	}

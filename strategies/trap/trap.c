@@ -132,8 +132,10 @@ void shadow_gdt_entry(struct vm *vm, unsigned index)
 	unsigned a = desc_attr(d);
 	trap_of(vm)->gdt_limit[index] = desc_limit(d);
 	d = compress(d);
-	/* User code: not present in the shadow, so loading it traps. */
-	if ((a & DESC_S) && (a & DESC_TYPE_CODE) && DESC_DPL(a) == 3)
+	/* User code and conforming code (which user code may run in): not
+	 * present in the shadow, so loading it traps and the monitor follows
+	 * the CPL. */
+	if ((a & DESC_S) && (a & DESC_TYPE_CODE) && (DESC_DPL(a) == 3 || (a & DESC_TYPE_C)))
 		d.hi &= ~(DESC_P << 8);
 	/* The guest's TSSs and LDTs are never loaded physically. */
 	if (!(a & DESC_S))
@@ -243,7 +245,8 @@ static void shadow_ldt_entry(struct vm *vm, unsigned index)
 		unsigned a = desc_attr(d);
 		trap_of(vm)->ldt_limit[index] = desc_limit(d);
 		d = compress(d);
-		if (!(a & DESC_S) || ((a & DESC_TYPE_CODE) && DESC_DPL(a) == 3))
+		if (!(a & DESC_S) ||
+		    ((a & DESC_TYPE_CODE) && (DESC_DPL(a) == 3 || (a & DESC_TYPE_C))))
 			d.hi &= ~(DESC_P << 8);
 	}
 	memcpy(slot, &d, 8);

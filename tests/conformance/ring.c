@@ -17,7 +17,11 @@
  *    holding data or non-conforming code segments with DPL < new CPL;
  *  - a conforming segment runs at the caller's CPL (CS.RPL = CPL); JMP
  *    through a call gate cannot change privilege; RET and IRET cannot
- *    return to an inner level (#GP(selector)).
+ *    return to an inner level (#GP(selector));
+ *  - a far CALL pushes CS as it is (RPL = CPL: 0 in the kernel); code at
+ *    CPL 3 in a conforming DPL-0 segment that calls through a gate to
+ *    ring 0 comes back at CPL 3 (vol. 2 RET: CPL := RPL of the return
+ *    CS), where CLI faults.
  */
 #include "rt.h"
 
@@ -366,6 +370,37 @@ static void run_iret_nulling(void)
 		 "iret to CPL 3 keeps FS/GS holding DPL-3 data");
 }
 
+static u32 user_conf_gate(u32 arg)
+{
+	(void)arg;
+	asm volatile("ljmp $" STR(SEL_CONF) " | 3, $1f\n"
+		     "1:\tpushl $0x1111\n\tpushl $0x2222\n\t"
+		     "lcall $" STR(SEL_CG0) ", $0\n\t"
+		     "movl $0, u_cs\n\tmovw %%cs, u_cs\n\t"
+		     "ljmp $" STR(SEL_UCODE) ", $2f\n"
+		     "2:" : : : "memory");
+	return 0;
+}
+
+static void run_conforming_return(void)
+{
+	u32 pushed = 0, at = 0;
+
+	/* A far CALL to the next instruction, in the kernel: the CS it pushed. */
+	asm volatile("lcall $" STR(SEL_KCODE) ", $1f\n"
+		     "1:\taddl $4, %%esp\n\tpopl %0" : "=r"(pushed) : : "memory");
+	rt_check(pushed & 0xffff, SEL_KCODE, "far call at CPL 0 pushes CS with RPL 0");
+
+	rt_gdt[IDX_CG0] = rt_gate_desc(SEL_KCODE, (u32)cg0_target, SYS_CALL_GATE32, 3, 2);
+	rt_user_call(user_conf_gate, 0, EFLAGS_FIXED);
+	rt_check(cap_cs, SEL_KCODE, "conforming CPL-3 code: the gate's target runs at CPL 0");
+	rt_check(u_cs, SEL_CONF | 3, "lret from ring 0 lands in the conforming segment at CPL 3");
+	rt_trap_reset();
+	RT_TRY(at, "ljmp $" STR(SEL_CONF) " | 3, $1f\n1:\tcli");
+	(void)at;
+	rt_check(rt_trap.count, 0, "at CPL 0 a jump to the conforming segment keeps CPL 0");
+}
+
 void kmain(void)
 {
 	run_int_frames();
@@ -373,4 +408,5 @@ void kmain(void)
 	run_ring1();
 	run_far();
 	run_iret_nulling();
+	run_conforming_return();
 }

@@ -19,7 +19,10 @@
  *    accept, and leave the destination alone otherwise;
  *  - IN/OUT at CPL > IOPL consult the TSS bitmap, every byte's bit, and
  *    fault when the map lies beyond the TSS limit; CLI/STI follow IOPL;
- *  - RDTSC faults at CPL > 0 when CR4.TSD = 1.
+ *  - RDTSC faults at CPL > 0 when CR4.TSD = 1;
+ *  - stores that straddle into a not-present page fault before writing
+ *    (vol. 3, 6.5: faults are restartable): SMSW, STR, PUSHF leave the
+ *    present page alone; SIDT stores its limit, then faults on its base.
  */
 #include "rt.h"
 
@@ -266,8 +269,55 @@ static void run_io(void)
 	write_cr4(read_cr4() & ~CR4_TSD);
 }
 
+/* The page at 9 MiB + 0x7000 is unmapped; 0x906ffe.. straddles into it. */
+#define HOLE	0x907000u
+
+static u32 user_pushf_at(u32 esp)
+{
+	u32 at;
+
+	asm volatile("movl %%esp, %%edx\n\tmovl %1, %%esp\n\t"
+		     "movl $1f, rt_resume\n\tmovl $2f, %0\n"
+		     "2:\tpushfl\n"
+		     "1:\tmovl %%edx, %%esp\n\tmovl $0, rt_resume"
+		     : "=&r"(at) : "r"(esp) : "edx", "memory");
+	return at;
+}
+
+static void run_straddle(void)
+{
+	volatile u32 *below = (volatile u32 *)(HOLE - 4);
+	u32 at;
+
+	rt_paging_identity(PTE_P | PTE_W | PTE_U);
+	rt_pt[2][(HOLE >> 12) & 1023] = 0;
+	write_cr3(read_cr3());
+
+	*below = 0x5a5a5a5a;
+	rt_trap_reset();
+	RT_TRY(at, "smsw 0x906fff");
+	rt_check_trap("smsw straddling into a not-present page", X86_EXC_PF, PF_W, at);
+	rt_check(*below, 0x5a5a5a5a, "smsw: nothing written before the fault");
+	rt_trap_reset();
+	RT_TRY(at, "str 0x906fff");
+	rt_check_trap("str straddling into a not-present page", X86_EXC_PF, PF_W, at);
+	rt_check(*below, 0x5a5a5a5a, "str: nothing written before the fault");
+	rt_trap_reset();
+	RT_TRY(at, "sidt 0x906ffd");
+	rt_check_trap("sidt whose base straddles into a not-present page", X86_EXC_PF, PF_W, at);
+	rt_check(*below >> 8 & 0xffff, sizeof(rt_idt) - 1, "sidt: the limit is written");
+	*below = 0x5a5a5a5a;
+	rt_trap_reset();
+	at = rt_user_call(user_pushf_at, HOLE + 2, EFLAGS_FIXED);
+	rt_check_trap("pushf at CPL 3 straddling into a not-present page", X86_EXC_PF,
+		      PF_W | PF_U, at);
+	rt_check(*below, 0x5a5a5a5a, "pushf: nothing written before the fault");
+	rt_paging_off();
+}
+
 void kmain(void)
 {
+	run_straddle();
 	run_state();
 	run_descriptors();
 	run_io();
