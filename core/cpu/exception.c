@@ -100,15 +100,15 @@ static void idt_deliver(struct cpu *c, const struct cpu_event *ev)
 	g.lo = sys_read(c, c->idtr.base + vec * 8, 4);
 	g.hi = sys_read(c, c->idtr.base + vec * 8 + 4, 4);
 	unsigned type = gate_type(g), ga = desc_attr(g);
-	if (type == SYS_TASKGATE)
-		task_switch_unsupported(c, "event through a task gate");
 	if (type != SYS_INTGATE32 && type != SYS_TRAPGATE32 && type != SYS_INTGATE16 &&
-	    type != SYS_TRAPGATE16)
+	    type != SYS_TRAPGATE16 && type != SYS_TASKGATE)
 		cpu_fault(c, X86_EXC_GP, idt_err);
 	if (ev->kind == CPU_EV_SOFTINT && DESC_DPL(ga) < c->cpl)
 		cpu_fault(c, X86_EXC_GP, idt_err);
 	if (!(ga & DESC_P))
 		cpu_fault(c, X86_EXC_NP, idt_err);
+	if (type == SYS_TASKGATE)
+		task_target(c, gate_sel(g), ext, "event through a task gate");
 
 	uint16_t sel = gate_sel(g);
 	if ((sel & ~3u) == 0)

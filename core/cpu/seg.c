@@ -153,6 +153,23 @@ void task_switch_unsupported(struct cpu *c, const char *what)
 	cpu_abort(c, CPU_STOP_UNSUPPORTED, msg);
 }
 
+/* The TSS a task switch would go to: the faults it raises before switching
+ * (SDM vol. 2 JMP, CALL and INT n; vol. 3 7.3) are raised; a switch that
+ * would happen stops the run (not modelled). */
+void task_target(struct cpu *c, uint16_t tss_sel, uint32_t ext, const char *what)
+{
+	struct desc t;
+	uint32_t err = (tss_sel & 0xfffc) | ext;
+
+	if ((tss_sel & SEL_TI) || !desc_fetch(c, tss_sel, &t))
+		cpu_fault(c, X86_EXC_GP, err);
+	if (gate_type(t) != SYS_TSS32_AVAIL && gate_type(t) != SYS_TSS16_AVAIL)
+		cpu_fault(c, X86_EXC_GP, err);
+	if (!(desc_attr(t) & DESC_P))
+		cpu_fault(c, X86_EXC_NP, err);
+	task_switch_unsupported(c, what);
+}
+
 /* A target code segment of a far JMP/CALL/RET/IRET or gate: fetched and
  * checked for being present code; privilege checks are the caller's. */
 static struct desc code_target(struct cpu *c, uint16_t sel, unsigned *attr)
@@ -332,7 +349,14 @@ static void far_transfer(struct cpu *c, uint16_t sel, uint32_t off, bool is_call
 	case SYS_TASKGATE:
 	case SYS_TSS16_AVAIL:
 	case SYS_TSS32_AVAIL:
-		task_switch_unsupported(c, is_call ? "far CALL to a task" : "far JMP to a task");
+		if (DESC_DPL(a) < c->cpl || DESC_DPL(a) < (sel & 3u))
+			cpu_fault(c, X86_EXC_GP, sel_err(sel));
+		if (gate_type(d) == SYS_TASKGATE) {
+			require_present(c, a, sel);
+			task_target(c, gate_sel(d), 0, is_call ? "far CALL through a task gate"
+							       : "far JMP through a task gate");
+		}
+		task_target(c, sel, 0, is_call ? "far CALL to a TSS" : "far JMP to a TSS");
 	default:
 		cpu_fault(c, X86_EXC_GP, sel_err(sel));
 	}

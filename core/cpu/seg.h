@@ -78,5 +78,9 @@ void seg_null_outer(struct cpu *c);
 /* Task switches (task gates, TSS selectors, IRET with NT) are not
  * modelled: stops the CPU with a message. */
 __attribute__((noreturn)) void task_switch_unsupported(struct cpu *c, const char *what);
+/* Checks the TSS a task switch would go to (#GP/#NP with ext in the error
+ * code), then stops the run: task switching is not modelled. */
+__attribute__((noreturn)) void task_target(struct cpu *c, uint16_t tss_sel, uint32_t ext,
+					   const char *what);
 
 #endif

@@ -67,6 +67,24 @@ static bool vpush(struct vm *vm, uint32_t base, uint32_t *sp, bool big, unsigned
 	return true;
 }
 
+/* The TSS a task switch would go to: its faults (SDM vol. 2 JMP, CALL,
+ * INT n); if it has none, the run stops (task switches are not modelled)
+ * and the result is true. */
+static bool vtask_target(struct vm *vm, uint16_t tss_sel, uint32_t ext, struct vfail *f,
+			const char *what)
+{
+	struct desc t;
+	uint32_t err = (tss_sel & 0xfffc) | ext;
+
+	if ((tss_sel & SEL_TI) || !guest_desc(vm, tss_sel, &t) ||
+	    (gate_type(t) != SYS_TSS32_AVAIL && gate_type(t) != SYS_TSS16_AVAIL))
+		return fail(f, X86_EXC_GP, err);
+	if (!(desc_attr(t) & DESC_P))
+		return fail(f, X86_EXC_NP, err);
+	cpu_request_stop(vm->cpu, CPU_STOP_UNSUPPORTED, what);
+	return true;
+}
+
 /* The guest's inner stack for privilege n from its TSS (32-bit TSS). */
 static bool tss_stack(struct vm *vm, unsigned n, uint16_t *ss, uint32_t *esp, struct desc *d,
 		      uint32_t ext, struct vfail *f)
@@ -110,17 +128,15 @@ static bool try_deliver(struct vm *vm, const struct vevent *ev, struct vfail *f)
 	if (!gmem_read(vm, v->idtr.base + ev->vec * 8, &gate, 8, false, &g))
 		return fail_pf(f, &g);
 	unsigned type = gate_type(gate), ga = desc_attr(gate);
-	if (type == SYS_TASKGATE) {
-		cpu_request_stop(c, CPU_STOP_UNSUPPORTED, "guest event through a task gate");
-		return true;
-	}
 	if (type != SYS_INTGATE32 && type != SYS_TRAPGATE32 && type != SYS_INTGATE16 &&
-	    type != SYS_TRAPGATE16)
+	    type != SYS_TRAPGATE16 && type != SYS_TASKGATE)
 		return fail(f, X86_EXC_GP, idt_err);
 	if (ev->kind == CPU_EV_SOFTINT && DESC_DPL(ga) < v->cpl)
 		return fail(f, X86_EXC_GP, idt_err);
 	if (!(ga & DESC_P))
 		return fail(f, X86_EXC_NP, idt_err);
+	if (type == SYS_TASKGATE)
+		return vtask_target(vm, gate_sel(gate), ext, f, "guest event through a task gate");
 
 	uint16_t sel = gate_sel(gate);
 	if (!(sel & ~3u))
@@ -442,7 +458,16 @@ bool emulate_far_transfer(struct vm *vm, uint16_t sel, uint32_t off, bool call, 
 		}
 	} else if (gate_type(d) == SYS_TASKGATE || gate_type(d) == SYS_TSS32_AVAIL ||
 		   gate_type(d) == SYS_TSS16_AVAIL) {
-		cpu_request_stop(c, CPU_STOP_UNSUPPORTED, "guest far transfer to a task");
+		bool ok = true;
+		if (DESC_DPL(a) < v->cpl || DESC_DPL(a) < (sel & 3u))
+			ok = fail(&f, X86_EXC_GP, sel & 0xfffc);
+		else if (gate_type(d) == SYS_TASKGATE && !(a & DESC_P))
+			ok = fail(&f, X86_EXC_NP, sel & 0xfffc);
+		else
+			ok = vtask_target(vm, gate_type(d) == SYS_TASKGATE ? gate_sel(d) : sel, 0, &f,
+					 "guest far transfer to a task");
+		if (!ok)
+			vfault(vm, f.vec, f.err);
 		return false;
 	} else {
 		vfault(vm, X86_EXC_GP, sel & 0xfffc);

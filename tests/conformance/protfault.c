@@ -20,7 +20,13 @@
  *    RPL = DPL = CPL) and presence, the last giving #NP(sel) or, for SS,
  *    #SS(sel);
  *  - a far JMP to a data segment is #GP(sel); a far CALL to a not-present
- *    code segment is #NP(sel).
+ *    code segment is #NP(sel);
+ *  - the checks before a task switch (vol. 2 INT n, JMP, CALL; vol. 3 7.3):
+ *    INT n through a task gate checks the gate's DPL (software INT) and
+ *    presence like any gate, then the TSS it names (#GP(TSS selector) for
+ *    a busy one); a far JMP to a TSS or through a task gate whose DPL is
+ *    below the CPL is #GP(selector); a far CALL to a busy TSS is
+ *    #GP(selector). No task switch is ever made here.
  */
 #include "rt.h"
 
@@ -327,10 +333,79 @@ static void run_far(void)
 		      X86_EXC_GP, SEL_UCODE & ~3, at);
 }
 
+#define IDX_TSS		(GDT_FREE + 4)	/* available 32-bit TSS, DPL 0 */
+#define IDX_TGATE	(GDT_FREE + 5)	/* task gate to it, DPL 0 */
+#define IDX_BUSY	(GDT_FREE + 6)	/* busy 32-bit TSS, DPL 3 */
+#define SYS_TSS32_BUSY_T 0xb
+
+static u8 spare_tss[0x68];
+
+static u32 user_int44(u32 arg)
+{
+	u32 at;
+
+	(void)arg;
+	RT_TRY(at, "int $0x44");
+	return at;
+}
+
+static u32 user_far_jmp(u32 sel)
+{
+	u32 at;
+
+	*(u32 *)far_target = 0;
+	*(u16 *)(far_target + 4) = (u16)sel;
+	RT_TRY(at, "ljmp *far_target");
+	return at;
+}
+
+static void run_tasks(void)
+{
+	u32 at;
+
+	rt_gdt[IDX_TSS] = rt_seg_desc((u32)spare_tss, sizeof(spare_tss) - 1,
+				      DESC_P | SYS_TSS32, 0);
+	rt_gdt[IDX_TGATE] = rt_gate_desc(SEL(IDX_TSS, 0), 0, SYS_TASK_GATE, 0, 0);
+	rt_gdt[IDX_BUSY] = rt_seg_desc((u32)spare_tss, sizeof(spare_tss) - 1,
+				       DESC_P | DESC_DPL(3) | SYS_TSS32_BUSY_T, 0);
+	rt_idt[0x44] = rt_gate_desc(SEL(IDX_TSS, 0), 0, SYS_TASK_GATE, 0, 0);
+	rt_idt[0x45] = rt_gate_desc(SEL(IDX_TSS, 0), 0, SYS_TASK_GATE, 3, 0) &
+		       ~((u64)DESC_P << 40);
+	rt_idt[0x46] = rt_gate_desc(SEL(IDX_BUSY, 0), 0, SYS_TASK_GATE, 3, 0);
+
+	rt_trap_reset();
+	at = rt_user_call(user_int44, 0, EFLAGS_FIXED);
+	rt_check_trap("int 0x44 at CPL 3 through a DPL-0 task gate: #GP(0x44*8+2)",
+		      X86_EXC_GP, 0x44 * 8 + 2, at);
+	rt_trap_reset();
+	RT_TRY(at, "int $0x45");
+	rt_check_trap("int 0x45 through a not-present task gate: #NP(0x45*8+2)",
+		      X86_EXC_NP, 0x45 * 8 + 2, at);
+	rt_trap_reset();
+	RT_TRY(at, "int $0x46");
+	rt_check_trap("int 0x46 through a task gate to a busy TSS: #GP(TSS selector)",
+		      X86_EXC_GP, SEL(IDX_BUSY, 0), at);
+	rt_trap_reset();
+	at = rt_user_call(user_far_jmp, SEL(IDX_TSS, 3), EFLAGS_FIXED);
+	rt_check_trap("far jmp at CPL 3 to a DPL-0 TSS: #GP(TSS selector)",
+		      X86_EXC_GP, SEL(IDX_TSS, 0), at);
+	rt_trap_reset();
+	at = rt_user_call(user_far_jmp, SEL(IDX_TGATE, 3), EFLAGS_FIXED);
+	rt_check_trap("far jmp at CPL 3 through a DPL-0 task gate: #GP(gate selector)",
+		      X86_EXC_GP, SEL(IDX_TGATE, 0), at);
+	*(u32 *)far_target = 0;
+	*(u16 *)(far_target + 4) = SEL(IDX_BUSY, 0);
+	rt_trap_reset();
+	RT_TRY(at, "lcall *far_target");
+	rt_check_trap("far call to a busy TSS: #GP(TSS selector)", X86_EXC_GP,
+		      SEL(IDX_BUSY, 0), at);
+}
+
 void kmain(void)
 {
 	run_privileged();
 	run_loads();
 	run_int_gates();
 	run_far();
+	run_tasks();
 }
