@@ -134,8 +134,10 @@ void shadow_gdt_entry(struct vm *vm, unsigned index)
 	d = compress(d);
 	/* User code and conforming code (which user code may run in): not
 	 * present in the shadow, so loading it traps and the monitor follows
-	 * the CPL. */
-	if ((a & DESC_S) && (a & DESC_TYPE_CODE) && (DESC_DPL(a) == 3 || (a & DESC_TYPE_C)))
+	 * the CPL. A segment not yet accessed too: the load traps and sets
+	 * the accessed bit in the guest's descriptor, where the CPU would. */
+	if ((a & DESC_S) && (((a & DESC_TYPE_CODE) && (DESC_DPL(a) == 3 || (a & DESC_TYPE_C))) ||
+			     !(a & DESC_TYPE_A)))
 		d.hi &= ~(DESC_P << 8);
 	/* The guest's TSSs and LDTs are never loaded physically. */
 	if (!(a & DESC_S))
@@ -245,7 +247,7 @@ static void shadow_ldt_entry(struct vm *vm, unsigned index)
 		unsigned a = desc_attr(d);
 		trap_of(vm)->ldt_limit[index] = desc_limit(d);
 		d = compress(d);
-		if (!(a & DESC_S) ||
+		if (!(a & DESC_S) || !(a & DESC_TYPE_A) ||
 		    ((a & DESC_TYPE_CODE) && (DESC_DPL(a) == 3 || (a & DESC_TYPE_C))))
 			d.hi &= ~(DESC_P << 8);
 	}
@@ -289,6 +291,17 @@ void load_phys_seg(struct vm *vm, unsigned sreg, uint16_t vsel, struct desc d)
 {
 	uint16_t psel = vsel;
 
+	/* The CPU sets the accessed bit of a descriptor it loads (SDM vol. 3,
+	 * 3.4.5.1); the guest's table is traced, so the shadow follows. (At
+	 * attach, before the MMU, the boot selectors are taken as they are.) */
+	if ((d.hi & (DESC_TYPE_A << 8)) == 0 && (vsel & ~3u) && (desc_attr(d) & DESC_S) &&
+	    vm->mmu_priv) {
+		uint32_t base = (vsel & SEL_TI) ? vm->vcpu.ldtr.base : vm->vcpu.gdtr.base;
+		uint32_t hi = d.hi | DESC_TYPE_A << 8;
+		struct gfault f;
+		if (gmem_write(vm, base + (vsel & ~7u) + 4, &hi, 4, false, &f))
+			d.hi = hi;
+	}
 	if (sreg == SEG_CS || sreg == SEG_SS)
 		psel = (uint16_t)((vsel & ~3u) | p_rpl(vsel & 3u));
 	cpu_load_seg(vm->cpu, sreg, psel, compress(d).lo, compress(d).hi);

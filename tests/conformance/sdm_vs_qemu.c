@@ -27,7 +27,14 @@
  *    RTM); 8F /1, C6 /1 and C7 /1 are undefined, #UD;
  *  - vol. 3, 4.7: a read-modify-write instruction that faults on its
  *    operand reports W/R = 1 in the #PF error code, also when the page is
- *    not present or not accessible at CPL 3 (the access is a write).
+ *    not present or not accessible at CPL 3 (the access is a write);
+ *  - vol. 3, 4.7: the stack pushes of a far CALL at CPL 3 are user-mode
+ *    accesses: U/S = 1 in the #PF error code;
+ *  - vol. 3, 6.5: a faulting instruction leaves EFLAGS as they were (the
+ *    frame of a #PF raised by SETcc to a not-present page holds the flags
+ *    the SBB before it produced);
+ *  - vol. 3, 3.4.5.1: loading a code segment into CS sets the accessed
+ *    bit of its descriptor.
  */
 #include "rt.h"
 
@@ -376,6 +383,59 @@ static void run_rmw_pf(void)
 	rt_paging_off();
 }
 
+#define IDX_UNACC	(GDT_FREE + 7)		/* flat code, accessed bit clear */
+#define SEL_UNACC_ASM	"0x70"			/* SEL(IDX_UNACC, 0) */
+_Static_assert(SEL(IDX_UNACC, 0) == 0x70, "SEL_UNACC_ASM out of date");
+#define HOLE_VA		0xc06000u		/* not present while these run */
+
+static u32 user_far_call_push(u32 arg)
+{
+	u32 at;
+
+	(void)arg;
+	/* ESP at the bottom of the present page above the hole: the pushes
+	 * go into the hole. */
+	asm volatile("movl %%esp, %%edx\n\tmovl %1, %%esp\n\t"
+		     "movl $1f, rt_resume\n\tmovl $2f, %0\n"
+		     "2:\tlcall $0x1b, $1f\n"
+		     "1:\tmovl %%edx, %%esp\n\tmovl $0, rt_resume"
+		     : "=&r"(at) : "r"(HOLE_VA + 0x1000) : "edx", "memory");
+	return at;
+}
+
+static void run_faults_leave_state(void)
+{
+	u32 at;
+
+	rt_paging_identity(PTE_P | PTE_W | PTE_U);
+	rt_pt[HOLE_VA >> 22][(HOLE_VA >> 12) & 1023] = 0;
+	write_cr3(read_cr3());
+	rt_trap_reset();
+	at = rt_user_call(user_far_call_push, 0, EFLAGS_FIXED);
+	rt_check_trap("far call at CPL 3 pushing into a not-present page: #PF(W|U) = 6",
+		      X86_EXC_PF, PF_W | PF_U, at);
+
+	rt_trap_reset();
+	/* 0x7fffffab - (-86) - CF(0) = 0x80000001: SF, OF, CF set; ZF, PF,
+	 * AF clear (SDM vol. 2 SBB: all six flags defined). */
+	asm volatile("movl $1f, rt_resume\n\t"
+		     "pushl $2\n\tpopfl\n\t"
+		     "movl $0x7fffffab, %%eax\n\t"
+		     "sbbl $-86, %%eax\n\t"
+		     "setno (%0)\n"
+		     "1:\tmovl $0, rt_resume\n\tpushl $2\n\tpopfl"
+		     : : "r"(HOLE_VA) : "eax", "memory", "cc");
+	rt_check(rt_trap.eflags & EFLAGS_STATUS, EFLAGS_SF | EFLAGS_OF | EFLAGS_CF,
+		 "#PF of SETcc after SBB: the frame holds SBB's flags (SF OF CF)");
+	rt_paging_off();
+
+	rt_gdt[IDX_UNACC] = rt_seg_desc(0, 0xfffff, DESC_P | DESC_S | SEG_CODE_XR, DESC_G | DESC_DB);
+	asm volatile("ljmp $" SEL_UNACC_ASM ", $1f\n1:\t"
+		     "ljmp $0x08, $2f\n2:" : : : "memory");
+	rt_check((u32)(rt_gdt[IDX_UNACC] >> 40) & SEG_ACCESSED, SEG_ACCESSED,
+		 "a far jmp sets the accessed bit of the code descriptor it loads");
+}
+
 void kmain(void)
 {
 	run_instructions();
@@ -388,4 +448,5 @@ void kmain(void)
 	run_lock_ud();
 	run_group11();
 	run_rmw_pf();
+	run_faults_leave_state();
 }
