@@ -44,7 +44,10 @@
  *   LAR...) would read the guest's memory where the monitor's tables are,
  *   so they are not lent to: they count as a divergence.
  * Not modelled: virtual-8086 mode, task switches, LDT descriptors with a
- *   base in the monitor window, expand-down segments reaching the window.
+ *   base in the monitor window, expand-down segments reaching the window,
+ *   guest code at CPL 1: ring compression runs it where the guest kernel
+ *   runs, so it passes the checks CPL 0 would (segment loads, far jumps,
+ *   MOV CR) and its returns from CPL 0 are taken for same-level ones.
  */
 #include "strategies/trap/trap.h"
 
