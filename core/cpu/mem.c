@@ -153,6 +153,27 @@ static void stlb_fill(struct cpu *c, uint32_t lin, uint32_t pa, uint8_t flags, u
 		e->tag_w = page;
 }
 
+/* A TLB entry that covers this access: its physical address, the soft TLB
+ * refilled from it. A miss (no entry) is counted by the caller. */
+static inline bool tlb_covers(struct cpu *c, const struct tlb_entry *e, unsigned shift,
+			      uint32_t lin, unsigned acc, uint32_t *pa)
+{
+	if (!e || !walk_allows(e->flags, acc, c->cr0 & CR0_WP) ||
+	    ((acc & ACC_W) && !(e->flags & TLBF_D)))
+		return false;
+	*pa = (e->pfn << shift) | (lin & ((1u << shift) - 1));
+	stlb_fill(c, lin, *pa, e->flags, acc);
+	return true;
+}
+
+static inline void count_miss(struct cpu *c, bool fetch)
+{
+	if (fetch)
+		c->ctr.itlb_misses++;
+	else
+		c->ctr.dtlb_misses++;
+}
+
 /* ---- nested paging ---- */
 
 /*
@@ -215,21 +236,15 @@ static void npt_pt_set_bits(void *opaque, uint32_t gpa, uint32_t bits)
 static __attribute__((noinline)) uint32_t nested_translate(struct cpu *c, uint32_t lin,
 							   unsigned acc)
 {
-	bool fetch = acc & ACC_X, wp = c->cr0 & CR0_WP, device = false;
+	bool fetch = acc & ACC_X, device = false;
 	struct tlb_model *t4k = fetch ? &c->itlb : &c->dtlb;
 	struct tlb_entry *e = tlb_lookup(t4k, lin);
+	uint32_t pa;
 
-	if (e && walk_allows(e->flags, acc, wp) && (!(acc & ACC_W) || (e->flags & TLBF_D))) {
-		uint32_t pa = (e->pfn << 12) | (lin & 0xfff);
-		stlb_fill(c, lin, pa, e->flags, acc);
+	if (tlb_covers(c, e, 12, lin, acc, &pa))
 		return pa;
-	}
-	if (!e) {
-		if (fetch)
-			c->ctr.itlb_misses++;
-		else
-			c->ctr.dtlb_misses++;
-	}
+	if (!e)
+		count_miss(c, fetch);
 	c->ctr.walks++;
 	uint32_t gpa = lin;
 	uint8_t flags = TLBF_RW | TLBF_US | TLBF_D;
@@ -251,7 +266,7 @@ static __attribute__((noinline)) uint32_t nested_translate(struct cpu *c, uint32
 		flags = w.flags | (w.shift == 22 ? TLBF_LARGE : 0);
 		n.refs = 0;
 	}
-	uint32_t pa = npt_translate(c, gpa, acc & ACC_W, &n.refs, &device);
+	pa = npt_translate(c, gpa, acc & ACC_W, &n.refs, &device);
 	c->ctr.walk_refs += n.refs;
 	if (device) {
 		if (e)
@@ -281,26 +296,18 @@ uint32_t mmu_translate(struct cpu *c, uint32_t lin, unsigned acc)
 	struct tlb_model *t4m = fetch ? &c->itlb4m : &c->dtlb4m;
 	struct tlb_entry *e = tlb_lookup(t4k, lin);
 	unsigned shift = 12;
-	bool wp = c->cr0 & CR0_WP;
+	uint32_t pa;
 
 	if (!e) {
 		e = tlb_lookup(t4m, lin);
 		shift = 22;
 	}
-	if (e && walk_allows(e->flags, acc, wp) && (!(acc & ACC_W) || (e->flags & TLBF_D))) {
-		uint32_t pa = (e->pfn << shift) | (lin & ((1u << shift) - 1));
-		stlb_fill(c, lin, pa, e->flags, acc);
+	if (tlb_covers(c, e, shift, lin, acc, &pa))
 		return pa;
-	}
-
 	/* A miss, or a hit whose rights do not cover this access (the entry
 	 * may be stale, or the dirty flag must be set): walk again. */
-	if (!e) {
-		if (fetch)
-			c->ctr.itlb_misses++;
-		else
-			c->ctr.dtlb_misses++;
-	}
+	if (!e)
+		count_miss(c, fetch);
 	struct pt_access pt = { .read = pt_read, .set_bits = pt_set_bits, .opaque = c };
 	struct walk_mode m = walk_mode_of(c);
 	struct walk w;

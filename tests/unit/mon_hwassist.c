@@ -8,54 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/mon/cost.h"
-#include "core/mon/vm.h"
 #include "strategies/nested/nested.h"
-
-#define GUEST(name) VMMSIM_GUEST_DIR "/" name
-
-struct run {
-	struct vm *vm;
-	struct vm_result res;
-	char *out;
-	size_t outlen;
-	FILE *f;
-};
-
-static struct cost_model cost;
-
-static void load_cost(void)
-{
-	char err[256];
-	cr_assert_eq(cost_load(&cost, "era2006", VMMSIM_SOURCE_DIR "/bench/costs", err, sizeof(err)),
-		     0, "%s", err);
-}
-
-static void run(struct run *r, const char *kernel, const char *strategy, const char *append)
-{
-	char err[256];
-	struct vm_config cfg = {
-		.kernel = kernel, .cmdline = append, .mem_mib = 64,
-		.strategy = strategy_find(strategy), .max_insns = 2000000000ull, .cost = &cost,
-	};
-
-	memset(r, 0, sizeof(*r));
-	r->f = open_memstream(&r->out, &r->outlen);
-	cfg.serial_out = r->f;
-	cpu_default_config(&cfg.cpu);
-	cr_assert_not_null(cfg.strategy);
-	r->vm = vm_create(&cfg, err, sizeof(err));
-	cr_assert_not_null(r->vm, "%s", err);
-	vm_run(r->vm, &r->res);
-	fflush(r->f);
-}
-
-static void done(struct run *r)
-{
-	vm_destroy(r->vm);
-	fclose(r->f);
-	free(r->out);
-}
+#include "tests/unit/helpers_vm.h"
 
 static void same_output(const struct run *a, const struct run *b)
 {
@@ -72,8 +26,8 @@ Test(mon_hwassist, what_exits_and_what_does_not)
 {
 	struct run n, h;
 
-	run(&n, GUEST("conformance/monitor.elf"), "native", NULL);
-	run(&h, GUEST("conformance/monitor.elf"), "hwassist+nested", NULL);
+	run(&n, GUEST("conformance/monitor.elf"), "native", false, NULL);
+	run(&h, GUEST("conformance/monitor.elf"), "hwassist+nested", false, NULL);
 	cr_assert_eq(h.res.outcome, VM_EXITED, "%s", h.res.msg);
 	same_output(&n, &h);
 	const struct exit_stat *e = h.vm->ctr.exit;
@@ -103,8 +57,8 @@ Test(mon_hwassist, sensitive_instructions_as_on_the_bare_machine)
 		struct run n, h;
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", VMMSIM_GUEST_DIR, k[i]);
-		run(&n, path, "native", i == 1 ? "iters=200" : NULL);
-		run(&h, path, "hwassist+nested", i == 1 ? "iters=200" : NULL);
+		run(&n, path, "native", false, i == 1 ? "iters=200" : NULL);
+		run(&h, path, "hwassist+nested", false, i == 1 ? "iters=200" : NULL);
 		same_output(&n, &h);
 		cr_assert_eq(h.vm->ctr.diverged_popf + h.vm->ctr.diverged_reveal +
 				     h.vm->ctr.diverged_truncation, 0, "%s", k[i]);
@@ -120,7 +74,7 @@ Test(mon_hwassist, nested_faults_once_per_page_and_2d_walks)
 {
 	struct run h;
 
-	run(&h, GUEST("workloads/tlbstress.elf"), "hwassist+nested", "pages=1024 iters=100000");
+	run(&h, GUEST("workloads/tlbstress.elf"), "hwassist+nested", false, "pages=1024 iters=100000");
 	cr_assert_eq(h.res.outcome, VM_EXITED, "%s", h.res.msg);
 	cr_assert(strstr(h.out, "result: ok"), "%s", h.out);
 	uint64_t faults = h.vm->ctr.exit[EXIT_EPT_VIOLATION].count;
@@ -136,8 +90,8 @@ Test(mon_hwassist, counters_are_deterministic)
 {
 	struct run a, b;
 
-	run(&a, GUEST("workloads/forkwait.elf"), "hwassist+nested", "procs=20");
-	run(&b, GUEST("workloads/forkwait.elf"), "hwassist+nested", "procs=20");
+	run(&a, GUEST("workloads/forkwait.elf"), "hwassist+nested", false, "procs=20");
+	run(&b, GUEST("workloads/forkwait.elf"), "hwassist+nested", false, "procs=20");
 	cr_assert_eq(a.vm->cpu->insns, b.vm->cpu->insns);
 	cr_assert(!memcmp(&a.vm->cpu->ctr, &b.vm->cpu->ctr, sizeof(a.vm->cpu->ctr)));
 	cr_assert(!memcmp(&a.vm->ctr, &b.vm->ctr, sizeof(a.vm->ctr)));
